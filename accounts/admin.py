@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from .models import PartnerApiKey, User
+
+
+class UserCreationForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["phone", "name", "role"]
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationForm
+    form = UserEditForm
+    ordering = ["phone"]
+    list_display = ["phone", "name", "role", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["phone", "name", "email"]
+    fieldsets = [
+        (None, {"fields": ["phone", "password"]}),
+        (_("Personal info"), {"fields": ["name", "email"]}),
+        (_("Role"), {"fields": ["role", "is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["phone", "name", "role", "password1", "password2"]})
+    ]
+
+
+@admin.register(PartnerApiKey)
+class PartnerApiKeyAdmin(APIKeyModelAdmin):
+    list_display = [*APIKeyModelAdmin.list_display, "user"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,77 @@
+"""How people and partner systems prove who they are.
+
+- People: ``Authorization: Bearer <token>`` from ``POST /api/v1/auth/token/`` (knox tokens,
+  stored as digests, with an expiry).
+- Partner systems: ``Authorization: Api-Key <key>`` (stored hashed; the key acts as its
+  partner account).
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from .models import PartnerApiKey
+
+
+class BearerTokenAuthentication(TokenAuthentication):
+    def _cleanup_token(self, auth_token) -> bool:
+        # knox sweeps all of the user's tokens on every request (one more query each time);
+        # the purge_expired_tokens beat job does that sweep, here only this token counts.
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            auth_token.delete()
+            return True
+        return False
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid API key header."))
+        try:
+            key = parts[1].decode()
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
+        prefix, _dot, _secret = key.partition(".")
+        api_key = (
+            PartnerApiKey.objects.get_usable_keys()
+            .select_related("user")
+            .filter(prefix=prefix)
+            .first()
+        )
+        if api_key is None or api_key.has_expired or not api_key.is_valid(key):
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+        if not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Partner account inactive."))
+        return api_key.user, api_key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`",
+        }

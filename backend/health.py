@@ -1,0 +1,54 @@
+"""GET /healthz: is this process able to serve? Reports the database, Redis and whether the
+scheduled jobs are running (the beat heartbeat)."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+HEARTBEAT_KEY = "jobs:heartbeat"
+HEARTBEAT_STALE_AFTER = 120  # seconds: beat runs the heartbeat every 30
+
+
+def _database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - health reports any failure, it never raises
+        return f"error: {exc.__class__.__name__}"
+
+
+def _redis() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"
+    try:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {exc.__class__.__name__}"
+
+
+def _jobs() -> dict:
+    try:
+        last = cache.get(HEARTBEAT_KEY)
+    except Exception:  # noqa: BLE001 - Redis down is reported above
+        last = None
+    if last is None:
+        return {"status": "no heartbeat yet", "last_heartbeat_age_s": None}
+    age = round(time.time() - last, 1)
+    return {"status": "ok" if age < HEARTBEAT_STALE_AFTER else "stale",
+            "last_heartbeat_age_s": age}
+
+
+@require_GET
+def healthz(request):
+    checks = {"database": _database(), "redis": _redis()}
+    healthy = all(value in ("ok", "not configured") for value in checks.values())
+    body = {"status": "ok" if healthy else "error", **checks, "jobs": _jobs()}
+    return JsonResponse(body, status=200 if healthy else 503)

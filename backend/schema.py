@@ -1,0 +1,52 @@
+"""OpenAPI generation: every operation documents the error responses it can give, all in the
+one error shape of backend.errors."""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. validation_error.")
+    message = serializers.CharField(help_text="Human-readable summary.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Messages per field at fault, nested fields as dotted paths ("tiers.0.unit_price").',
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: malformed JSON, wrong types, values out of range, unknown ids.",
+    "401": "Missing or invalid credentials.",
+    "403": "Authenticated, but this role may not do this.",
+    "404": "Not found, or not visible to this user.",
+    "409": "Conflicts with the current state (duplicates, stock, state transitions).",
+    "429": "Too many requests; retry after the Retry-After header.",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = []
+        public = any(isinstance(p, AllowAny) for p in self.view.get_permissions())
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            codes.append("400")
+        if not public:
+            codes += ["401", "403"]
+        if "{" in self.path:
+            codes.append("404")
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.append("409")
+        if getattr(self.view, "throttle_classes", None):
+            codes.append("429")
+        for code in codes:
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                response["description"] = ERROR_DESCRIPTIONS[code]
+                responses[code] = response
+        return responses

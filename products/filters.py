@@ -1,0 +1,63 @@
+import django_filters
+from django.db.models import F, Q
+
+from backend.api import IdFilter
+
+from .models import Grade, Listing, Lot, Product, Unit
+from .selectors import category_descendant_ids
+
+MONEY_FILTER = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+
+
+class CategoryTreeFilter(IdFilter):
+    """?category=<id> matches that category and every category below it."""
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": category_descendant_ids(category_id=value)})
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = CategoryTreeFilter(field_name="category_id")
+
+    class Meta:
+        model = Product
+        fields = ["category", "unit", "is_active"]
+
+
+class ListingFilter(django_filters.FilterSet):
+    category = CategoryTreeFilter(field_name="product__category_id")
+    cooperative = IdFilter(field_name="cooperative_id")
+    product = IdFilter(field_name="product_id")
+    grade = django_filters.ChoiceFilter(choices=Grade.choices)
+    unit = django_filters.ChoiceFilter(choices=Unit.choices)
+    status = django_filters.ChoiceFilter(choices=Listing.Status.choices)
+    price_min = django_filters.NumberFilter(field_name="base_price", lookup_expr="gte",
+                                            **MONEY_FILTER)
+    price_max = django_filters.NumberFilter(field_name="base_price", lookup_expr="lte",
+                                            **MONEY_FILTER)
+    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    certification = django_filters.CharFilter(field_name="certifications__code",
+                                              max_length=30, distinct=True)
+
+    class Meta:
+        model = Listing
+        fields = ["category", "cooperative", "product", "grade", "unit", "status", "price_min",
+                  "price_max", "in_stock", "certification"]
+
+    def filter_in_stock(self, qs, name, value):
+        available = Q(stock_on_hand__gt=F("stock_reserved"))
+        return qs.filter(available) if value else qs.exclude(available)
+
+
+class LotFilter(django_filters.FilterSet):
+    listing = IdFilter(field_name="listing_id")
+    cooperative = IdFilter(field_name="listing__cooperative_id")
+    household = IdFilter(field_name="contributions__household_id", distinct=True)
+    harvested_after = django_filters.DateFilter(field_name="harvest_date", lookup_expr="gte")
+    harvested_before = django_filters.DateFilter(field_name="harvest_date", lookup_expr="lte")
+
+    class Meta:
+        model = Lot
+        fields = ["listing", "cooperative", "household", "harvested_after", "harvested_before"]

@@ -1,0 +1,164 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from suppliers.models import Cooperative, Household
+from suppliers.selectors import can_see_private_cooperative_data
+
+from .models import Category, Certification, Listing, Lot, PriceTier, Product
+
+# Bounds that catch typos and absurd input long before the database's digit limits.
+MAX_QUANTITY = Decimal("100000000")  # 100 million units
+MAX_UNIT_PRICE = Decimal("1000000.00")
+QUANTITY_FIELD = {"max_digits": 12, "decimal_places": 3, "max_value": MAX_QUANTITY}
+
+
+def quantity_field(**kwargs):
+    return serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY_FIELD, **kwargs)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "parent", "slug", "name_zh", "name_en"]
+
+
+class CertificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Certification
+        fields = ["code", "name_zh", "name_en"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "category", "name_zh", "name_en", "pinyin", "unit", "description",
+                  "is_active", "created_at", "updated_at"]
+        read_only_fields = ["pinyin", "created_at", "updated_at"]
+
+
+class PriceTierSerializer(serializers.ModelSerializer):
+    min_quantity = quantity_field()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                          min_value=Decimal("0.01"), max_value=MAX_UNIT_PRICE)
+
+    class Meta:
+        model = PriceTier
+        fields = ["min_quantity", "unit_price"]
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    cooperative = serializers.PrimaryKeyRelatedField(
+        queryset=Cooperative.objects.filter(is_active=True))
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
+    cooperative_name = serializers.CharField(source="cooperative.name_zh", read_only=True)
+    product_name_zh = serializers.CharField(source="product.name_zh", read_only=True)
+    product_name_en = serializers.CharField(source="product.name_en", read_only=True)
+    category = serializers.IntegerField(source="product.category_id", read_only=True)
+    min_order_quantity = quantity_field()
+    order_increment = quantity_field()
+    available_quantity = serializers.DecimalField(max_digits=12, decimal_places=3,
+                                                  read_only=True)
+    base_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True,
+        help_text="Unit price at the lowest tier (what the minimum order costs per unit).")
+    tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
+    certifications = serializers.SlugRelatedField(
+        slug_field="code", many=True, required=False, queryset=Certification.objects.all())
+    status = serializers.ChoiceField(
+        choices=[Listing.Status.DRAFT, Listing.Status.ACTIVE, Listing.Status.PAUSED],
+        required=False,
+        help_text="draft, active or paused; sold_out is set from stock.")
+    lead_time_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+
+    class Meta:
+        model = Listing
+        fields = ["id", "cooperative", "cooperative_name", "product", "product_name_zh",
+                  "product_name_en", "category", "grade", "unit", "packaging", "description",
+                  "min_order_quantity", "order_increment", "base_price", "tiers",
+                  "available_quantity", "stock_on_hand", "stock_reserved", "lead_time_days",
+                  "certifications", "status", "created_at", "updated_at"]
+        read_only_fields = ["stock_on_hand", "stock_reserved", "created_at", "updated_at"]
+        extra_kwargs = {"unit": {"required": False}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # What a listing offers can change; whose offer of which product it is cannot.
+            fields["cooperative"].read_only = True
+            fields["product"].read_only = True
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # After a write the annotation is missing: fall back to the first tier.
+        if data.get("base_price") is None and "base_price" in data and instance.pk:
+            first = min(instance.tiers.all(), key=lambda tier: tier.min_quantity, default=None)
+            data["base_price"] = str(first.unit_price) if first else None
+        return data
+
+
+class ContributionInputSerializer(serializers.Serializer):
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
+    quantity = quantity_field()
+
+
+class HouseholdContributionSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    name = serializers.CharField()
+    village = serializers.CharField()
+    on_poverty_list = serializers.BooleanField()
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+
+
+class LotSerializer(serializers.ModelSerializer):
+    """Lots for traceability (溯源). Buyers see how many households and villages supplied a lot
+    and how much came from households on the poverty list; who those households are is for
+    the cooperative's managers and staff only."""
+
+    quantity = quantity_field()
+    contributions = ContributionInputSerializer(many=True, write_only=True, min_length=1,
+                                                max_length=500)
+    household_count = serializers.SerializerMethodField()
+    villages = serializers.SerializerMethodField()
+    poverty_list_quantity = serializers.SerializerMethodField()
+    households = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lot
+        fields = ["id", "listing", "code", "harvest_date", "quantity", "notes",
+                  "household_count", "villages", "poverty_list_quantity", "households",
+                  "contributions", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            for name in ("listing", "code", "quantity", "contributions"):
+                fields[name].read_only = True
+        return fields
+
+    def get_household_count(self, lot) -> int:
+        return len(lot.contributions.all())
+
+    def get_villages(self, lot) -> list[str]:
+        return sorted({c.household.village for c in lot.contributions.all()})
+
+    def get_poverty_list_quantity(self, lot) -> Decimal:
+        total = sum((c.quantity for c in lot.contributions.all() if c.household.on_poverty_list),
+                    Decimal(0))
+        return serializers.DecimalField(max_digits=12, decimal_places=3).to_representation(total)
+
+    @extend_schema_field(HouseholdContributionSerializer(many=True, allow_null=True))
+    def get_households(self, lot):
+        """Named contributions, for the cooperative's managers and staff; null for others."""
+        user = self.context["request"].user
+        if not can_see_private_cooperative_data(user=user, cooperative_id=lot.listing.cooperative_id):
+            return None
+        return HouseholdContributionSerializer(
+            [{"household": c.household_id, "name": c.household.name,
+              "village": c.household.village, "on_poverty_list": c.household.on_poverty_list,
+              "quantity": c.quantity} for c in lot.contributions.all()],
+            many=True,
+        ).data

@@ -1,0 +1,11 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("certifications", views.CertificationViewSet, basename="certification")
+router.register("products", views.ProductViewSet, basename="product")
+router.register("listings", views.ListingViewSet, basename="listing")
+router.register("lots", views.LotViewSet, basename="lot")
+urlpatterns = router.urls

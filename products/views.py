@@ -1,0 +1,131 @@
+from rest_framework import mixins, viewsets
+
+from accounts.permissions import ReadAnyWriteCooperative, ReadAnyWriteStaff, is_staff
+from backend.api import SparseFieldsMixin, bounded_id_regex
+from backend.errors import Forbidden
+from suppliers.selectors import managed_cooperative_ids
+
+from . import selectors, services
+from .filters import LotFilter, ListingFilter, ProductFilter
+from .models import Category, Certification, Product
+from .serializers import (
+    CategorySerializer,
+    CertificationSerializer,
+    ListingSerializer,
+    LotSerializer,
+    ProductSerializer,
+)
+
+
+class CatalogViewSet(SparseFieldsMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                     mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Read by every signed-in role; nothing in the catalog is deleted (pause or deactivate)."""
+
+    lookup_value_regex = bounded_id_regex()
+
+
+class CategoryViewSet(CatalogViewSet):
+    """The category tree. ``parent`` is null at the top."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    permission_classes = [ReadAnyWriteStaff]
+    pagination_class = None  # a small tree: phones cache it whole
+    filterset_fields = ["parent"]
+    search_fields = ["name_zh", "name_en", "slug"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.category_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.category_update(category=serializer.instance,
+                                                       data=serializer.validated_data)
+
+
+class CertificationViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Certification.objects.order_by("code")
+    serializer_class = CertificationSerializer
+    permission_classes = [ReadAnyWriteStaff]
+    pagination_class = None
+    lookup_field = "code"
+
+
+class ProductViewSet(CatalogViewSet):
+    """Canonical products buyers search for. ``search`` matches Chinese, English and pinyin
+    (full or initials: 蜂蜜, honey, fengmi, fm)."""
+
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    permission_classes = [ReadAnyWriteStaff]
+    filterset_class = ProductFilter
+    search_fields = ["name_zh", "name_en", "pinyin"]
+    ordering_fields = ["id", "name_zh", "created_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.product_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.product_update(product=serializer.instance,
+                                                      data=serializer.validated_data)
+
+
+class CooperativeOwnedMixin:
+    """Managers write only for cooperatives they manage; staff for any."""
+
+    def check_manages(self, cooperative_id: int) -> None:
+        user = self.request.user
+        if not is_staff(user) and cooperative_id not in managed_cooperative_ids(user=user):
+            raise Forbidden("You can only manage your own cooperative's listings and lots.",
+                            fields={"cooperative": ["Not a cooperative you manage."]})
+
+
+class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
+    """A cooperative's offers: grade, packaging, price tiers, order rules and stock. Buyers see
+    live listings (active, sold out); managers also their own drafts and paused ones."""
+
+    serializer_class = ListingSerializer
+    permission_classes = [ReadAnyWriteCooperative]
+    filterset_class = ListingFilter
+    search_fields = ["product__name_zh", "product__name_en", "product__pinyin",
+                     "cooperative__name_zh"]
+    ordering_fields = ["id", "base_price", "created_at", "lead_time_days"]
+
+    def get_queryset(self):
+        return selectors.listing_list(user=self.request.user)
+
+    def cooperative_id_of(self, listing) -> int:
+        return listing.cooperative_id
+
+    def perform_create(self, serializer):
+        self.check_manages(serializer.validated_data["cooperative"].id)
+        serializer.instance = services.listing_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.listing_update(listing=serializer.instance,
+                                                      data=serializer.validated_data)
+
+
+class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
+    """Harvest lots (批次) behind listings, traced to the households that supplied them.
+    Receiving a lot adds its quantity to the listing's stock."""
+
+    serializer_class = LotSerializer
+    permission_classes = [ReadAnyWriteCooperative]
+    filterset_class = LotFilter
+    search_fields = ["code"]
+    ordering_fields = ["id", "harvest_date", "created_at"]
+
+    def get_queryset(self):
+        return selectors.lot_list(user=self.request.user)
+
+    def cooperative_id_of(self, lot) -> int:
+        return lot.listing.cooperative_id
+
+    def perform_create(self, serializer):
+        listing = serializer.validated_data["listing"]
+        self.check_manages(listing.cooperative_id)
+        serializer.instance = services.lot_receive(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.lot_update(lot=serializer.instance,
+                                                  data=serializer.validated_data)

@@ -1,0 +1,49 @@
+from rest_framework import serializers
+
+from accounts.models import User
+
+from .models import Cooperative, Household
+from .selectors import can_see_private_cooperative_data
+
+
+class CooperativeSerializer(serializers.ModelSerializer):
+    managers = serializers.PrimaryKeyRelatedField(
+        many=True, required=False,
+        queryset=User.objects.filter(role=User.Role.COOPERATIVE_MANAGER),
+    )
+
+    # Business details the cooperative shares with the platform, not with buyers.
+    PRIVATE_FIELDS = ("payout_reference", "commission_rate", "managers")
+
+    class Meta:
+        model = Cooperative
+        fields = ["id", "name_zh", "name_en", "credit_code", "township", "village",
+                  "contact_phone", "payout_reference", "commission_rate", "managers",
+                  "is_active", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "commission_rate": {"min_value": 0, "max_value": "0.5"},
+        }
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        user = self.context["request"].user
+        if not can_see_private_cooperative_data(user=user, cooperative_id=instance.id):
+            for name in self.PRIVATE_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Household
+        fields = ["id", "cooperative", "name", "village", "phone", "on_poverty_list",
+                  "poverty_registration_no", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if self.instance is not None and request is not None and request.method != "GET":
+            fields["cooperative"].read_only = True  # a household does not change cooperative
+        return fields

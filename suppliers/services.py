@@ -1,0 +1,66 @@
+"""Writes of cooperatives and households."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from backend.errors import Conflict
+from backend.services import model_create, model_update
+from backend.validators import normalize_cn_phone
+
+from .models import Cooperative, Household
+
+
+def _normalize_phone(data: dict, field: str) -> dict:
+    if data.get(field):
+        data[field] = normalize_cn_phone(data[field])
+    return data
+
+
+@transaction.atomic
+def cooperative_create(*, name_zh: str, credit_code: str, contact_phone: str, name_en: str = "",
+                       township: str = "石屯镇", village: str = "", payout_reference: str = "",
+                       commission_rate: Decimal = Decimal("0.0300"),
+                       managers=()) -> Cooperative:
+    cooperative = model_create(
+        Cooperative, name_zh=name_zh, name_en=name_en, credit_code=credit_code.upper(),
+        township=township, village=village, contact_phone=normalize_cn_phone(contact_phone),
+        payout_reference=payout_reference, commission_rate=commission_rate,
+    )
+    cooperative.managers.set(managers)
+    return cooperative
+
+
+@transaction.atomic
+def cooperative_update(*, cooperative: Cooperative, data: dict) -> Cooperative:
+    data = _normalize_phone(dict(data), "contact_phone")
+    managers = data.pop("managers", None)
+    if "credit_code" in data:
+        data["credit_code"] = data["credit_code"].upper()
+    cooperative, _ = model_update(instance=cooperative, data=data)
+    if managers is not None:
+        cooperative.managers.set(managers)
+    return cooperative
+
+
+def household_create(*, cooperative: Cooperative, name: str, village: str, phone: str = "",
+                     on_poverty_list: bool = False, poverty_registration_no: str = "") -> Household:
+    return model_create(
+        Household, cooperative=cooperative, name=name, village=village,
+        phone=normalize_cn_phone(phone) if phone else "", on_poverty_list=on_poverty_list,
+        poverty_registration_no=poverty_registration_no,
+    )
+
+
+def household_update(*, household: Household, data: dict) -> Household:
+    household, _ = model_update(instance=household, data=_normalize_phone(dict(data), "phone"))
+    return household
+
+
+def household_delete(*, household: Household) -> None:
+    """Remove a household entered by mistake. One that supplied a lot stays: traceability and
+    household shares depend on it."""
+    if household.contributions.exists():
+        raise Conflict("This household supplied lots and cannot be deleted.",
+                       fields={"id": ["Has lot contributions."]})
+    household.delete()

@@ -1,0 +1,64 @@
+from rest_framework import mixins, viewsets
+
+from accounts.permissions import CooperativeStaffOnly, ReadAnyWriteStaff, is_staff
+from backend.api import SparseFieldsMixin, bounded_id_regex
+from backend.errors import Forbidden
+
+from . import selectors, services
+from .filters import CooperativeFilter, HouseholdFilter
+from .serializers import CooperativeSerializer, HouseholdSerializer
+
+
+class CooperativeViewSet(SparseFieldsMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                         mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Cooperatives (合作社). Everyone signed in reads them; platform staff write them.
+    Payout details and commission are shown to staff and the cooperative's managers only."""
+
+    serializer_class = CooperativeSerializer
+    permission_classes = [ReadAnyWriteStaff]
+    lookup_value_regex = bounded_id_regex()
+    filterset_class = CooperativeFilter
+    search_fields = ["name_zh", "name_en", "village"]
+    ordering_fields = ["id", "name_zh", "created_at"]
+
+    def get_queryset(self):
+        return selectors.cooperative_list(user=self.request.user).prefetch_related("managers")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.cooperative_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.cooperative_update(
+            cooperative=serializer.instance, data=serializer.validated_data
+        )
+
+
+class HouseholdViewSet(SparseFieldsMixin, viewsets.ModelViewSet):
+    """Member households (农户): personal data, for platform staff and the managers of the
+    household's cooperative only."""
+
+    serializer_class = HouseholdSerializer
+    permission_classes = [CooperativeStaffOnly]
+    lookup_value_regex = bounded_id_regex()
+    filterset_class = HouseholdFilter
+    search_fields = ["name", "village", "poverty_registration_no"]
+    ordering_fields = ["id", "name", "village"]
+
+    def get_queryset(self):
+        return selectors.household_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        cooperative = serializer.validated_data["cooperative"]
+        if not is_staff(self.request.user) and cooperative.id not in \
+                selectors.managed_cooperative_ids(user=self.request.user):
+            raise Forbidden("You can only add households to cooperatives you manage.",
+                            fields={"cooperative": ["Not a cooperative you manage."]})
+        serializer.instance = services.household_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.household_update(
+            household=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.household_delete(household=instance)
