@@ -7,8 +7,9 @@ from backend.errors import DomainError
 from .models import PartnerApiKey, User
 
 
-def user_create(*, phone: str, name: str, role: str, password: str | None = None,
-                email: str = "") -> User:
+def user_create(
+    *, phone: str, name: str, role: str, password: str | None = None, email: str = ""
+) -> User:
     """Create a person or partner account. Partner accounts never get a password: they sign
     in with API keys only."""
     if role == User.Role.STAFF:
@@ -35,5 +36,7 @@ def token_revoke(*, token: AuthToken) -> None:
 def api_key_create(*, user: User, name: str) -> tuple[PartnerApiKey, str]:
     """Issue a key for a partner account; the plain key is returned once and never stored."""
     if user.role != User.Role.PARTNER:
-        raise DomainError("API keys belong to partner accounts.", fields={"user": ["Not a partner."]})
+        raise DomainError(
+            "API keys belong to partner accounts.", fields={"user": ["Not a partner."]}
+        )
     return PartnerApiKey.objects.create_key(user=user, name=name)

@@ -24,13 +24,19 @@ class SparseFieldsMixin:
         raw = request.query_params.get("fields") if request is not None else None
         if not raw or request.method != "GET":
             return serializer
-        target = serializer.child if isinstance(serializer, serializers.ListSerializer) else serializer
+        target = (
+            serializer.child if isinstance(serializer, serializers.ListSerializer) else serializer
+        )
         wanted = {name.strip() for name in raw.split(",") if name.strip()}
         unknown = wanted - set(target.fields)
         if unknown:
             raise ValidationError(
-                {"fields": [f"Unknown field(s): {', '.join(sorted(unknown))}. "
-                            f"Available: {', '.join(target.fields)}."]}
+                {
+                    "fields": [
+                        f"Unknown field(s): {', '.join(sorted(unknown))}. "
+                        f"Available: {', '.join(target.fields)}."
+                    ]
+                }
             )
         for name in set(target.fields) - wanted:
             target.fields.pop(name)

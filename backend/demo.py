@@ -46,8 +46,9 @@ def load_demo() -> bool:
         phone: user_create(phone=phone, name=name, role=role, password=PASSWORD)
         for phone, name, role in USERS
     }
-    partner = user_create(phone="13800000006", name="盒马鲜生 Hema (partner system)",
-                          role=User.Role.PARTNER)
+    partner = user_create(
+        phone="13800000006", name="盒马鲜生 Hema (partner system)", role=User.Role.PARTNER
+    )
     api_key = PartnerApiKey(user=partner, name="Hema store replenishment")
     prefix, _, _ = PARTNER_API_KEY.partition(".")
     hashed = PartnerApiKey.objects.key_generator.hash(PARTNER_API_KEY)
@@ -55,103 +56,164 @@ def load_demo() -> bool:
     api_key.save()
 
     honey_coop = suppliers.cooperative_create(
-        name_zh="望谟县石屯镇蜜源养蜂专业合作社", name_en="Shitun Miyuan Beekeeping Cooperative",
-        credit_code=demo_credit_code("MA6HMY01X"), village="石屯村",
-        contact_phone="13985900001", payout_reference="bank:ICBC-Wangmo-****6621",
+        name_zh="望谟县石屯镇蜜源养蜂专业合作社",
+        name_en="Shitun Miyuan Beekeeping Cooperative",
+        credit_code=demo_credit_code("MA6HMY01X"),
+        village="石屯村",
+        contact_phone="13985900001",
+        payout_reference="bank:ICBC-Wangmo-****6621",
         managers=[users["13800000002"]],
     )
     tongcao_coop = suppliers.cooperative_create(
-        name_zh="望谟县石屯镇通草种植专业合作社", name_en="Shitun Tongcao Growers' Cooperative",
-        credit_code=demo_credit_code("MA6HTC02Y"), village="岜赖村",
-        contact_phone="13985900002", payout_reference="bank:RCC-Guizhou-****3408",
+        name_zh="望谟县石屯镇通草种植专业合作社",
+        name_en="Shitun Tongcao Growers' Cooperative",
+        credit_code=demo_credit_code("MA6HTC02Y"),
+        village="岜赖村",
+        contact_phone="13985900002",
+        payout_reference="bank:RCC-Guizhou-****3408",
         managers=[users["13800000003"]],
     )
 
     def households(coop, rows):
         return [
-            suppliers.household_create(cooperative=coop, name=name, village=village,
-                                       phone=phone, on_poverty_list=bool(reg),
-                                       poverty_registration_no=reg)
+            suppliers.household_create(
+                cooperative=coop,
+                name=name,
+                village=village,
+                phone=phone,
+                on_poverty_list=bool(reg),
+                poverty_registration_no=reg,
+            )
             for name, village, phone, reg in rows
         ]
 
-    bee = households(honey_coop, [
-        ("韦光明", "石屯村", "13985911001", "5223262018000121"),
-        ("黄秀兰", "石屯村", "13985911002", "5223262018000133"),
-        ("罗成才", "岜赖村", "", "5223262018000147"),
-        ("王德全", "石屯村", "13985911004", ""),
-        ("杨正富", "纳包村", "13985911005", ""),
-        ("岑玉芬", "纳包村", "", "5223262018000162"),
-    ])
-    herb = households(tongcao_coop, [
-        ("陆明军", "岜赖村", "13985922001", "5223262018000208"),
-        ("班永红", "岜赖村", "13985922002", ""),
-        ("韦小梅", "石屯村", "", "5223262018000215"),
-        ("黄正国", "纳包村", "13985922004", ""),
-        ("王金花", "岜赖村", "13985922005", ""),
-    ])
+    bee = households(
+        honey_coop,
+        [
+            ("韦光明", "石屯村", "13985911001", "5223262018000121"),
+            ("黄秀兰", "石屯村", "13985911002", "5223262018000133"),
+            ("罗成才", "岜赖村", "", "5223262018000147"),
+            ("王德全", "石屯村", "13985911004", ""),
+            ("杨正富", "纳包村", "13985911005", ""),
+            ("岑玉芬", "纳包村", "", "5223262018000162"),
+        ],
+    )
+    herb = households(
+        tongcao_coop,
+        [
+            ("陆明军", "岜赖村", "13985922001", "5223262018000208"),
+            ("班永红", "岜赖村", "13985922002", ""),
+            ("韦小梅", "石屯村", "", "5223262018000215"),
+            ("黄正国", "纳包村", "13985922004", ""),
+            ("王金花", "岜赖村", "13985922005", ""),
+        ],
+    )
 
     organic = Certification.objects.create(code="organic", name_zh="有机产品", name_en="Organic")
-    gi = Certification.objects.create(code="gi", name_zh="地理标志产品",
-                                      name_en="Geographical indication")
+    gi = Certification.objects.create(
+        code="gi", name_zh="地理标志产品", name_en="Geographical indication"
+    )
     Certification.objects.create(code="green-food", name_zh="绿色食品", name_en="Green food")
 
-    bee_products = products.category_create(slug="bee-products", name_zh="蜂产品",
-                                            name_en="Bee products")
-    honey_cat = products.category_create(slug="honey", name_zh="蜂蜜", name_en="Honey",
-                                         parent=bee_products)
-    herbs = products.category_create(slug="medicinal", name_zh="中药材",
-                                     name_en="Medicinal materials")
-    tongcao_cat = products.category_create(slug="tongcao", name_zh="通草", name_en="Tongcao",
-                                           parent=herbs)
-    mountain = products.category_create(slug="mountain-produce", name_zh="山货",
-                                        name_en="Mountain produce")
+    bee_products = products.category_create(
+        slug="bee-products", name_zh="蜂产品", name_en="Bee products"
+    )
+    honey_cat = products.category_create(
+        slug="honey", name_zh="蜂蜜", name_en="Honey", parent=bee_products
+    )
+    herbs = products.category_create(
+        slug="medicinal", name_zh="中药材", name_en="Medicinal materials"
+    )
+    tongcao_cat = products.category_create(
+        slug="tongcao", name_zh="通草", name_en="Tongcao", parent=herbs
+    )
+    mountain = products.category_create(
+        slug="mountain-produce", name_zh="山货", name_en="Mountain produce"
+    )
 
-    honey = products.product_create(category=honey_cat, name_zh="土蜂蜜", name_en="Wild honey",
-                                    unit=Unit.KG, description="中华蜂百花蜜 Chinese honeybee, multi-floral")
-    comb = products.product_create(category=honey_cat, name_zh="蜂巢蜜", name_en="Comb honey",
-                                   unit=Unit.BOX)
-    tongcao = products.product_create(category=tongcao_cat, name_zh="通草",
-                                      name_en="Tongcao (rice-paper plant pith)", unit=Unit.KG)
-    tongcao_slices = products.product_create(category=tongcao_cat, name_zh="通草片",
-                                             name_en="Tongcao slices", unit=Unit.JIN)
-    products.product_create(category=mountain, name_zh="野生菌干", name_en="Dried wild mushrooms",
-                            unit=Unit.JIN)
+    honey = products.product_create(
+        category=honey_cat,
+        name_zh="土蜂蜜",
+        name_en="Wild honey",
+        unit=Unit.KG,
+        description="中华蜂百花蜜 Chinese honeybee, multi-floral",
+    )
+    comb = products.product_create(
+        category=honey_cat, name_zh="蜂巢蜜", name_en="Comb honey", unit=Unit.BOX
+    )
+    tongcao = products.product_create(
+        category=tongcao_cat,
+        name_zh="通草",
+        name_en="Tongcao (rice-paper plant pith)",
+        unit=Unit.KG,
+    )
+    tongcao_slices = products.product_create(
+        category=tongcao_cat, name_zh="通草片", name_en="Tongcao slices", unit=Unit.JIN
+    )
+    products.product_create(
+        category=mountain, name_zh="野生菌干", name_en="Dried wild mushrooms", unit=Unit.JIN
+    )
 
     def tiers(*rows):
         return [{"min_quantity": Decimal(q), "unit_price": Decimal(p)} for q, p in rows]
 
     honey_cases = products.listing_create(
-        cooperative=honey_coop, product=honey, grade=Grade.SPECIAL, unit=Unit.CASE,
+        cooperative=honey_coop,
+        product=honey,
+        grade=Grade.SPECIAL,
+        unit=Unit.CASE,
         packaging="24 × 500 g 玻璃瓶/箱 (24 × 500 g jars per case)",
-        min_order_quantity=Decimal(5), order_increment=Decimal(1), lead_time_days=2,
+        min_order_quantity=Decimal(5),
+        order_increment=Decimal(1),
+        lead_time_days=2,
         tiers=tiers(("5", "960.00"), ("20", "912.00"), ("50", "864.00")),
-        certifications=[gi], status=Listing.Status.ACTIVE,
+        certifications=[gi],
+        status=Listing.Status.ACTIVE,
     )
     honey_bulk = products.listing_create(
-        cooperative=honey_coop, product=honey, grade=Grade.FIRST,
+        cooperative=honey_coop,
+        product=honey,
+        grade=Grade.FIRST,
         packaging="25 kg 食品级桶 (25 kg food-grade drum)",
-        min_order_quantity=Decimal(50), order_increment=Decimal(25), lead_time_days=3,
+        min_order_quantity=Decimal(50),
+        order_increment=Decimal(25),
+        lead_time_days=3,
         tiers=tiers(("50", "68.00"), ("200", "62.00"), ("500", "58.50")),
-        certifications=[organic], status=Listing.Status.ACTIVE,
+        certifications=[organic],
+        status=Listing.Status.ACTIVE,
     )
     products.listing_create(
-        cooperative=honey_coop, product=comb, grade=Grade.SPECIAL,
-        packaging="500 g 礼盒 (500 g gift box)", min_order_quantity=Decimal(10),
-        order_increment=Decimal(10), lead_time_days=5, tiers=tiers(("10", "88.00")),
+        cooperative=honey_coop,
+        product=comb,
+        grade=Grade.SPECIAL,
+        packaging="500 g 礼盒 (500 g gift box)",
+        min_order_quantity=Decimal(10),
+        order_increment=Decimal(10),
+        lead_time_days=5,
+        tiers=tiers(("10", "88.00")),
         status=Listing.Status.DRAFT,
     )
     tongcao_first = products.listing_create(
-        cooperative=tongcao_coop, product=tongcao, grade=Grade.FIRST,
-        packaging="5 kg 编织袋 (5 kg woven bag)", min_order_quantity=Decimal(10),
-        order_increment=Decimal(5), lead_time_days=4,
+        cooperative=tongcao_coop,
+        product=tongcao,
+        grade=Grade.FIRST,
+        packaging="5 kg 编织袋 (5 kg woven bag)",
+        min_order_quantity=Decimal(10),
+        order_increment=Decimal(5),
+        lead_time_days=4,
         tiers=tiers(("10", "120.00"), ("50", "110.00"), ("200", "98.00")),
-        certifications=[gi], status=Listing.Status.ACTIVE,
+        certifications=[gi],
+        status=Listing.Status.ACTIVE,
     )
     products.listing_create(
-        cooperative=tongcao_coop, product=tongcao_slices, grade=Grade.SECOND,
-        packaging="1 斤 袋装 (1 jin bag)", min_order_quantity=Decimal(20),
-        order_increment=Decimal(10), lead_time_days=4, tiers=tiers(("20", "45.00"), ("100", "41.00")),
+        cooperative=tongcao_coop,
+        product=tongcao_slices,
+        grade=Grade.SECOND,
+        packaging="1 斤 袋装 (1 jin bag)",
+        min_order_quantity=Decimal(20),
+        order_increment=Decimal(10),
+        lead_time_days=4,
+        tiers=tiers(("20", "45.00"), ("100", "41.00")),
         status=Listing.Status.ACTIVE,  # no lot yet: shows as sold out
     )
 
@@ -159,13 +221,20 @@ def load_demo() -> bool:
         contributions = [{"household": h, "quantity": Decimal(q)} for h, q in shares]
         total = sum((c["quantity"] for c in contributions), Decimal(0))
         products.lot_receive(
-            listing=listing, code=code, quantity=total, contributions=contributions,
+            listing=listing,
+            code=code,
+            quantity=total,
+            contributions=contributions,
             harvest_date=datetime.date.today() - datetime.timedelta(days=days_ago),
         )
 
     lot(honey_cases, "FM-2026-09-A", 80, [(bee[0], "40"), (bee[1], "35"), (bee[3], "45")])
     lot(honey_cases, "FM-2026-10-B", 45, [(bee[2], "30"), (bee[5], "25"), (bee[4], "20")])
     lot(honey_bulk, "FM-2026-10-T1", 40, [(bee[0], "300"), (bee[3], "450"), (bee[5], "250")])
-    lot(tongcao_first, "TC-2026-11-01", 20,
-        [(herb[0], "180"), (herb[1], "120"), (herb[2], "90.5"), (herb[4], "60")])
+    lot(
+        tongcao_first,
+        "TC-2026-11-01",
+        20,
+        [(herb[0], "180"), (herb[1], "120"), (herb[2], "90.5"), (herb[4], "60")],
+    )
     return True

@@ -91,7 +91,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -119,7 +121,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body = error_body("validation_error", message, fields)
     else:
         code = exc.get_codes() if not isinstance(exc.detail, dict | list) else exc.default_code
-        body = error_body(str(code), exc.detail if isinstance(exc.detail, str) else exc.default_detail)
+        body = error_body(
+            str(code), exc.detail if isinstance(exc.detail, str) else exc.default_detail
+        )
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

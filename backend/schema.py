@@ -11,7 +11,7 @@ class ErrorDetailSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="Human-readable summary.")
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text='Messages per field at fault, nested fields as dotted paths ("tiers.0.unit_price").',
+        help_text="Messages per field at fault; nested fields as dotted paths (tiers.0.price).",
     )
 
 

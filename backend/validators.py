@@ -22,8 +22,10 @@ def credit_code_check_character(first17: str) -> str:
 def validate_credit_code(value: str) -> None:
     if len(value) != 18 or any(char not in CREDIT_CODE_ALPHABET for char in value):
         raise ValidationError(
-            _("A unified social credit code is 18 characters: digits and capital letters "
-              "except I, O, S, V and Z."),
+            _(
+                "A unified social credit code is 18 characters: digits and capital letters "
+                "except I, O, S, V and Z."
+            ),
             code="invalid_credit_code",
         )
     if credit_code_check_character(value[:17]) != value[17]:

@@ -33,18 +33,31 @@ class ListingFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(choices=Grade.choices)
     unit = django_filters.ChoiceFilter(choices=Unit.choices)
     status = django_filters.ChoiceFilter(choices=Listing.Status.choices)
-    price_min = django_filters.NumberFilter(field_name="base_price", lookup_expr="gte",
-                                            **MONEY_FILTER)
-    price_max = django_filters.NumberFilter(field_name="base_price", lookup_expr="lte",
-                                            **MONEY_FILTER)
+    price_min = django_filters.NumberFilter(
+        field_name="base_price", lookup_expr="gte", **MONEY_FILTER
+    )
+    price_max = django_filters.NumberFilter(
+        field_name="base_price", lookup_expr="lte", **MONEY_FILTER
+    )
     in_stock = django_filters.BooleanFilter(method="filter_in_stock")
-    certification = django_filters.CharFilter(field_name="certifications__code",
-                                              max_length=30, distinct=True)
+    certification = django_filters.CharFilter(
+        field_name="certifications__code", max_length=30, distinct=True
+    )
 
     class Meta:
         model = Listing
-        fields = ["category", "cooperative", "product", "grade", "unit", "status", "price_min",
-                  "price_max", "in_stock", "certification"]
+        fields = [
+            "category",
+            "cooperative",
+            "product",
+            "grade",
+            "unit",
+            "status",
+            "price_min",
+            "price_max",
+            "in_stock",
+            "certification",
+        ]
 
     def filter_in_stock(self, qs, name, value):
         available = Q(stock_on_hand__gt=F("stock_reserved"))

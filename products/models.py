@@ -23,8 +23,14 @@ class Unit(models.TextChoices):
 class Category(models.Model):
     """A node of the category tree (e.g. 蜂产品 › 蜂蜜)."""
 
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="children", verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=50)
     name_en = models.CharField(_("name (English)"), max_length=80, blank=True)
@@ -58,8 +64,9 @@ class Certification(models.Model):
 class Product(models.Model):
     """The canonical item buyers search for (蜂蜜 honey, 通草 tongcao, …)."""
 
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products",
-                                 verbose_name=_("category"))
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
     name_zh = models.CharField(_("name (Chinese)"), max_length=50, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     # Written by products.services from name_zh: "fengmi fm" for 蜂蜜, so buyers can type
@@ -98,25 +105,37 @@ class Listing(models.Model):
 
     LIVE_STATUSES = (Status.ACTIVE, Status.SOLD_OUT)  # what buyers can see
 
-    cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="listings",
-                                    verbose_name=_("cooperative"))
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="listings",
-                                verbose_name=_("product"))
+    cooperative = models.ForeignKey(
+        Cooperative,
+        on_delete=models.PROTECT,
+        related_name="listings",
+        verbose_name=_("cooperative"),
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="listings", verbose_name=_("product")
+    )
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
-    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices,
-                            help_text=_("The unit quantities, tiers and stock are counted in."))
-    packaging = models.CharField(_("packaging"), max_length=100, blank=True,
-                                 help_text=_("e.g. 24 × 500 g jars per case"))
+    unit = models.CharField(
+        _("unit"),
+        max_length=10,
+        choices=Unit.choices,
+        help_text=_("The unit quantities, tiers and stock are counted in."),
+    )
+    packaging = models.CharField(
+        _("packaging"), max_length=100, blank=True, help_text=_("e.g. 24 × 500 g jars per case")
+    )
     description = models.TextField(_("description"), blank=True, max_length=2000)
     min_order_quantity = models.DecimalField(_("minimum order quantity"), **QUANTITY)
     order_increment = models.DecimalField(_("order increment"), **QUANTITY)
     stock_on_hand = models.DecimalField(_("stock on hand"), default=0, **QUANTITY)
     stock_reserved = models.DecimalField(_("stock reserved"), default=0, **QUANTITY)
     lead_time_days = models.PositiveSmallIntegerField(_("lead time (days)"), default=0)
-    certifications = models.ManyToManyField(Certification, blank=True, related_name="listings",
-                                            verbose_name=_("certifications"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.DRAFT)
+    certifications = models.ManyToManyField(
+        Certification, blank=True, related_name="listings", verbose_name=_("certifications")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -125,15 +144,20 @@ class Listing(models.Model):
         verbose_name_plural = _("listings")
         constraints = [
             models.CheckConstraint(condition=Q(stock_on_hand__gte=0), name="listing_on_hand_gte_0"),
-            models.CheckConstraint(condition=Q(stock_reserved__gte=0),
-                                   name="listing_reserved_gte_0"),
-            models.CheckConstraint(condition=Q(stock_reserved__lte=F("stock_on_hand")),
-                                   name="listing_reserved_lte_on_hand"),
+            models.CheckConstraint(
+                condition=Q(stock_reserved__gte=0), name="listing_reserved_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(stock_reserved__lte=F("stock_on_hand")),
+                name="listing_reserved_lte_on_hand",
+            ),
             models.CheckConstraint(condition=Q(min_order_quantity__gt=0), name="listing_moq_gt_0"),
-            models.CheckConstraint(condition=Q(order_increment__gt=0),
-                                   name="listing_increment_gt_0"),
-            models.CheckConstraint(condition=Q(lead_time_days__lte=365),
-                                   name="listing_lead_time_lte_365"),
+            models.CheckConstraint(
+                condition=Q(order_increment__gt=0), name="listing_increment_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_time_days__lte=365), name="listing_lead_time_lte_365"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "active", "paused", "sold_out"]),
                 name="listing_status_valid",
@@ -159,8 +183,9 @@ class Listing(models.Model):
 class PriceTier(models.Model):
     """阶梯价: the unit price once an order line reaches min_quantity."""
 
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="tiers",
-                                verbose_name=_("listing"))
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("listing")
+    )
     min_quantity = models.DecimalField(_("from quantity"), **QUANTITY)
     unit_price = models.DecimalField(_("unit price (CNY)"), **MONEY)
 
@@ -170,8 +195,9 @@ class PriceTier(models.Model):
         ordering = ["min_quantity"]
         constraints = [
             # Unique thresholds make the tiers a strictly increasing sequence.
-            models.UniqueConstraint(fields=["listing", "min_quantity"],
-                                    name="price_tier_unique_threshold"),
+            models.UniqueConstraint(
+                fields=["listing", "min_quantity"], name="price_tier_unique_threshold"
+            ),
             models.CheckConstraint(condition=Q(min_quantity__gt=0), name="price_tier_qty_gt_0"),
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="price_tier_price_gt_0"),
         ]
@@ -184,14 +210,16 @@ class Lot(models.Model):
     """批次: a harvest batch behind a listing, traceable to the households that supplied it.
     Receiving a lot adds its quantity to the listing's stock."""
 
-    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="lots",
-                                verbose_name=_("listing"))
+    listing = models.ForeignKey(
+        Listing, on_delete=models.PROTECT, related_name="lots", verbose_name=_("listing")
+    )
     code = models.CharField(_("lot code"), max_length=40)
     harvest_date = models.DateField(_("harvest date"))
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
-    households = models.ManyToManyField(Household, through="LotContribution",
-                                        related_name="lots", verbose_name=_("households"))
+    households = models.ManyToManyField(
+        Household, through="LotContribution", related_name="lots", verbose_name=_("households")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -211,10 +239,15 @@ class LotContribution(models.Model):
     """How much of a lot one household supplied: the basis of traceability and, later, of the
     household's share of the payout."""
 
-    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="contributions",
-                            verbose_name=_("lot"))
-    household = models.ForeignKey(Household, on_delete=models.PROTECT,
-                                  related_name="contributions", verbose_name=_("household"))
+    lot = models.ForeignKey(
+        Lot, on_delete=models.CASCADE, related_name="contributions", verbose_name=_("lot")
+    )
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        related_name="contributions",
+        verbose_name=_("household"),
+    )
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
 
     class Meta:
@@ -222,6 +255,10 @@ class LotContribution(models.Model):
         verbose_name_plural = _("lot contributions")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="contribution_quantity_gt_0"),
-            models.UniqueConstraint(fields=["lot", "household"],
-                                    name="contribution_one_per_household"),
+            models.UniqueConstraint(
+                fields=["lot", "household"], name="contribution_one_per_household"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.lot} ← {self.household}: {self.quantity}"

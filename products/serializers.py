@@ -33,15 +33,26 @@ class CertificationSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = ["id", "category", "name_zh", "name_en", "pinyin", "unit", "description",
-                  "is_active", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "category",
+            "name_zh",
+            "name_en",
+            "pinyin",
+            "unit",
+            "description",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["pinyin", "created_at", "updated_at"]
 
 
 class PriceTierSerializer(serializers.ModelSerializer):
     min_quantity = quantity_field()
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2,
-                                          min_value=Decimal("0.01"), max_value=MAX_UNIT_PRICE)
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_UNIT_PRICE
+    )
 
     class Meta:
         model = PriceTier
@@ -50,7 +61,8 @@ class PriceTierSerializer(serializers.ModelSerializer):
 
 class ListingSerializer(serializers.ModelSerializer):
     cooperative = serializers.PrimaryKeyRelatedField(
-        queryset=Cooperative.objects.filter(is_active=True))
+        queryset=Cooperative.objects.filter(is_active=True)
+    )
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
     cooperative_name = serializers.CharField(source="cooperative.name_zh", read_only=True)
     product_name_zh = serializers.CharField(source="product.name_zh", read_only=True)
@@ -58,27 +70,51 @@ class ListingSerializer(serializers.ModelSerializer):
     category = serializers.IntegerField(source="product.category_id", read_only=True)
     min_order_quantity = quantity_field()
     order_increment = quantity_field()
-    available_quantity = serializers.DecimalField(max_digits=12, decimal_places=3,
-                                                  read_only=True)
+    available_quantity = serializers.DecimalField(max_digits=12, decimal_places=3, read_only=True)
     base_price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, read_only=True,
-        help_text="Unit price at the lowest tier (what the minimum order costs per unit).")
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="Unit price at the lowest tier (what the minimum order costs per unit).",
+    )
     tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
     certifications = serializers.SlugRelatedField(
-        slug_field="code", many=True, required=False, queryset=Certification.objects.all())
+        slug_field="code", many=True, required=False, queryset=Certification.objects.all()
+    )
     status = serializers.ChoiceField(
         choices=[Listing.Status.DRAFT, Listing.Status.ACTIVE, Listing.Status.PAUSED],
         required=False,
-        help_text="draft, active or paused; sold_out is set from stock.")
+        help_text="draft, active or paused; sold_out is set from stock.",
+    )
     lead_time_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
 
     class Meta:
         model = Listing
-        fields = ["id", "cooperative", "cooperative_name", "product", "product_name_zh",
-                  "product_name_en", "category", "grade", "unit", "packaging", "description",
-                  "min_order_quantity", "order_increment", "base_price", "tiers",
-                  "available_quantity", "stock_on_hand", "stock_reserved", "lead_time_days",
-                  "certifications", "status", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "cooperative",
+            "cooperative_name",
+            "product",
+            "product_name_zh",
+            "product_name_en",
+            "category",
+            "grade",
+            "unit",
+            "packaging",
+            "description",
+            "min_order_quantity",
+            "order_increment",
+            "base_price",
+            "tiers",
+            "available_quantity",
+            "stock_on_hand",
+            "stock_reserved",
+            "lead_time_days",
+            "certifications",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["stock_on_hand", "stock_reserved", "created_at", "updated_at"]
         extra_kwargs = {"unit": {"required": False}}
 
@@ -118,8 +154,9 @@ class LotSerializer(serializers.ModelSerializer):
     the cooperative's managers and staff only."""
 
     quantity = quantity_field()
-    contributions = ContributionInputSerializer(many=True, write_only=True, min_length=1,
-                                                max_length=500)
+    contributions = ContributionInputSerializer(
+        many=True, write_only=True, min_length=1, max_length=500
+    )
     household_count = serializers.SerializerMethodField()
     villages = serializers.SerializerMethodField()
     poverty_list_quantity = serializers.SerializerMethodField()
@@ -127,9 +164,20 @@ class LotSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lot
-        fields = ["id", "listing", "code", "harvest_date", "quantity", "notes",
-                  "household_count", "villages", "poverty_list_quantity", "households",
-                  "contributions", "created_at"]
+        fields = [
+            "id",
+            "listing",
+            "code",
+            "harvest_date",
+            "quantity",
+            "notes",
+            "household_count",
+            "villages",
+            "poverty_list_quantity",
+            "households",
+            "contributions",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
     def get_fields(self):
@@ -146,19 +194,29 @@ class LotSerializer(serializers.ModelSerializer):
         return sorted({c.household.village for c in lot.contributions.all()})
 
     def get_poverty_list_quantity(self, lot) -> Decimal:
-        total = sum((c.quantity for c in lot.contributions.all() if c.household.on_poverty_list),
-                    Decimal(0))
+        total = sum(
+            (c.quantity for c in lot.contributions.all() if c.household.on_poverty_list), Decimal(0)
+        )
         return serializers.DecimalField(max_digits=12, decimal_places=3).to_representation(total)
 
     @extend_schema_field(HouseholdContributionSerializer(many=True, allow_null=True))
     def get_households(self, lot):
         """Named contributions, for the cooperative's managers and staff; null for others."""
         user = self.context["request"].user
-        if not can_see_private_cooperative_data(user=user, cooperative_id=lot.listing.cooperative_id):
+        if not can_see_private_cooperative_data(
+            user=user, cooperative_id=lot.listing.cooperative_id
+        ):
             return None
         return HouseholdContributionSerializer(
-            [{"household": c.household_id, "name": c.household.name,
-              "village": c.household.village, "on_poverty_list": c.household.on_poverty_list,
-              "quantity": c.quantity} for c in lot.contributions.all()],
+            [
+                {
+                    "household": c.household_id,
+                    "name": c.household.name,
+                    "village": c.household.village,
+                    "on_poverty_list": c.household.on_poverty_list,
+                    "quantity": c.quantity,
+                }
+                for c in lot.contributions.all()
+            ],
             many=True,
         ).data

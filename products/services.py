@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from itertools import pairwise
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,14 +18,15 @@ from .models import Category, Certification, Listing, Lot, LotContribution, Pric
 
 
 def pinyin_for_search(name_zh: str) -> str:
-    """"fengmi fm" for 蜂蜜: full pinyin and initials, lower case, without tones."""
+    """ "fengmi fm" for 蜂蜜: full pinyin and initials, lower case, without tones."""
     full = "".join(lazy_pinyin(name_zh)).lower()
     initials = "".join(lazy_pinyin(name_zh, style=Style.FIRST_LETTER)).lower()
     return f"{full} {initials}"
 
 
-def category_create(*, slug: str, name_zh: str, name_en: str = "",
-                    parent: Category | None = None) -> Category:
+def category_create(
+    *, slug: str, name_zh: str, name_en: str = "", parent: Category | None = None
+) -> Category:
     return model_create(Category, slug=slug, name_zh=name_zh, name_en=name_en, parent=parent)
 
 
@@ -38,11 +40,24 @@ def category_update(*, category: Category, data: dict) -> Category:
     return category
 
 
-def product_create(*, category: Category, name_zh: str, unit: str, name_en: str = "",
-                   description: str = "", is_active: bool = True) -> Product:
+def product_create(
+    *,
+    category: Category,
+    name_zh: str,
+    unit: str,
+    name_en: str = "",
+    description: str = "",
+    is_active: bool = True,
+) -> Product:
     return model_create(
-        Product, category=category, name_zh=name_zh, name_en=name_en, unit=unit,
-        description=description, is_active=is_active, pinyin=pinyin_for_search(name_zh),
+        Product,
+        category=category,
+        name_zh=name_zh,
+        name_en=name_en,
+        unit=unit,
+        description=description,
+        is_active=is_active,
+        pinyin=pinyin_for_search(name_zh),
     )
 
 
@@ -56,6 +71,7 @@ def product_update(*, product: Product, data: dict) -> Product:
 
 # --- Listings ---------------------------------------------------------------------------------
 
+
 def _validate_tiers(tiers: list[dict], min_order_quantity: Decimal) -> list[dict]:
     """Tiers must start at or below the minimum order (every allowed quantity has a price),
     rise strictly in quantity and never rise in price: buying more never costs more per unit."""
@@ -65,14 +81,24 @@ def _validate_tiers(tiers: list[dict], min_order_quantity: Decimal) -> list[dict
     if len({tier["min_quantity"] for tier in ordered}) != len(ordered):
         raise ValidationError({"tiers": "Two tiers start at the same quantity."})
     if ordered[0]["min_quantity"] > min_order_quantity:
-        raise ValidationError({"tiers": (
-            f"The first tier starts at {ordered[0]['min_quantity']}, above the minimum order "
-            f"quantity {min_order_quantity}: some allowed quantities would have no price.")})
-    for lower, higher in zip(ordered, ordered[1:], strict=False):
+        raise ValidationError(
+            {
+                "tiers": (
+                    f"The first tier starts at {ordered[0]['min_quantity']}, above the minimum "
+                    f"order quantity {min_order_quantity}: some quantities would have no price."
+                )
+            }
+        )
+    for lower, higher in pairwise(ordered):
         if higher["unit_price"] > lower["unit_price"]:
-            raise ValidationError({"tiers": (
-                f"The tier from {higher['min_quantity']} costs more per unit than the tier "
-                f"from {lower['min_quantity']}.")})
+            raise ValidationError(
+                {
+                    "tiers": (
+                        f"The tier from {higher['min_quantity']} costs more per unit than the tier "
+                        f"from {lower['min_quantity']}."
+                    )
+                }
+            )
     return ordered
 
 
@@ -80,9 +106,12 @@ def _check_one_live(listing: Listing) -> None:
     if listing.status not in Listing.LIVE_STATUSES:
         return
     other = (
-        Listing.objects.filter(cooperative_id=listing.cooperative_id,
-                               product_id=listing.product_id, grade=listing.grade,
-                               status__in=Listing.LIVE_STATUSES)
+        Listing.objects.filter(
+            cooperative_id=listing.cooperative_id,
+            product_id=listing.product_id,
+            grade=listing.grade,
+            status__in=Listing.LIVE_STATUSES,
+        )
         .exclude(pk=listing.pk)
         .values_list("pk", flat=True)
         .first()
@@ -90,7 +119,8 @@ def _check_one_live(listing: Listing) -> None:
     if other is not None:
         raise Conflict(
             f"This cooperative already has a live listing (#{other}) for this product and "
-            "grade; pause it first.", fields={"status": ["Another live listing exists."]},
+            "grade; pause it first.",
+            fields={"status": ["Another live listing exists."]},
             existing_listing=other,
         )
 
@@ -111,21 +141,39 @@ def _save_listing(listing: Listing) -> None:
         with transaction.atomic():
             listing.save()
     except IntegrityError as exc:  # a concurrent publish won the race for the live slot
-        raise Conflict("Another live listing for this product and grade was just published.",
-                       fields={"status": ["Another live listing exists."]}) from exc
+        raise Conflict(
+            "Another live listing for this product and grade was just published.",
+            fields={"status": ["Another live listing exists."]},
+        ) from exc
 
 
 @transaction.atomic
-def listing_create(*, cooperative: Cooperative, product: Product, grade: str,
-                   min_order_quantity: Decimal, order_increment: Decimal, tiers: list[dict],
-                   unit: str = "", packaging: str = "", description: str = "",
-                   lead_time_days: int = 0, certifications: Iterable[Certification] = (),
-                   status: str = Listing.Status.DRAFT) -> Listing:
+def listing_create(
+    *,
+    cooperative: Cooperative,
+    product: Product,
+    grade: str,
+    min_order_quantity: Decimal,
+    order_increment: Decimal,
+    tiers: list[dict],
+    unit: str = "",
+    packaging: str = "",
+    description: str = "",
+    lead_time_days: int = 0,
+    certifications: Iterable[Certification] = (),
+    status: str = Listing.Status.DRAFT,
+) -> Listing:
     ordered = _validate_tiers(tiers, min_order_quantity)
     listing = Listing(
-        cooperative=cooperative, product=product, grade=grade, unit=unit or product.unit,
-        packaging=packaging, description=description, min_order_quantity=min_order_quantity,
-        order_increment=order_increment, lead_time_days=lead_time_days,
+        cooperative=cooperative,
+        product=product,
+        grade=grade,
+        unit=unit or product.unit,
+        packaging=packaging,
+        description=description,
+        min_order_quantity=min_order_quantity,
+        order_increment=order_increment,
+        lead_time_days=lead_time_days,
     )
     _apply_status(listing, status)
     _save_listing(listing)
@@ -152,8 +200,9 @@ def listing_update(*, listing: Listing, data: dict) -> Listing:
         listing.tiers.all().delete()
         PriceTier.objects.bulk_create(PriceTier(listing=listing, **tier) for tier in ordered)
     else:
-        _validate_tiers(list(listing.tiers.values("min_quantity", "unit_price")),
-                        listing.min_order_quantity)
+        _validate_tiers(
+            list(listing.tiers.values("min_quantity", "unit_price")), listing.min_order_quantity
+        )
     _save_listing(listing)
     if certifications is not None:
         listing.certifications.set(certifications)
@@ -162,9 +211,17 @@ def listing_update(*, listing: Listing, data: dict) -> Listing:
 
 # --- Lots ---------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def lot_receive(*, listing: Listing, code: str, harvest_date: datetime.date, quantity: Decimal,
-                contributions: list[dict], notes: str = "") -> Lot:
+def lot_receive(
+    *,
+    listing: Listing,
+    code: str,
+    harvest_date: datetime.date,
+    quantity: Decimal,
+    contributions: list[dict],
+    notes: str = "",
+) -> Lot:
     """Record a harvest batch and add it to the listing's stock.
 
     Every unit is traced: the households' contributions add up to the lot's quantity, and
@@ -178,21 +235,34 @@ def lot_receive(*, listing: Listing, code: str, harvest_date: datetime.date, qua
         raise ValidationError({"contributions": "A household appears twice."})
     foreign = [h.pk for h in households if h.cooperative_id != listing.cooperative_id]
     if foreign:
-        raise ValidationError({"contributions": (
-            f"Households {foreign} are not members of this listing's cooperative.")})
+        raise ValidationError(
+            {
+                "contributions": (
+                    f"Households {foreign} are not members of this listing's cooperative."
+                )
+            }
+        )
     total = sum((entry["quantity"] for entry in contributions), Decimal(0))
     if total != quantity:
-        raise ValidationError({"contributions": (
-            f"The contributions add up to {total}, not the lot quantity {quantity}.")})
+        raise ValidationError(
+            {
+                "contributions": (
+                    f"The contributions add up to {total}, not the lot quantity {quantity}."
+                )
+            }
+        )
     if harvest_date > datetime.date.today():
         raise ValidationError({"harvest_date": "The harvest date is in the future."})
 
     listing = stock.listing_lock(listing.pk)
     if Lot.objects.filter(listing=listing, code=code).exists():
-        raise Conflict(f"Lot {code} was already received for this listing.",
-                       fields={"code": ["Already received."]})
-    lot = model_create(Lot, listing=listing, code=code, harvest_date=harvest_date,
-                       quantity=quantity, notes=notes)
+        raise Conflict(
+            f"Lot {code} was already received for this listing.",
+            fields={"code": ["Already received."]},
+        )
+    lot = model_create(
+        Lot, listing=listing, code=code, harvest_date=harvest_date, quantity=quantity, notes=notes
+    )
     LotContribution.objects.bulk_create(
         LotContribution(lot=lot, household=entry["household"], quantity=entry["quantity"])
         for entry in contributions

@@ -6,7 +6,7 @@ from backend.errors import Forbidden
 from suppliers.selectors import managed_cooperative_ids
 
 from . import selectors, services
-from .filters import LotFilter, ListingFilter, ProductFilter
+from .filters import ListingFilter, LotFilter, ProductFilter
 from .models import Category, Certification, Product
 from .serializers import (
     CategorySerializer,
@@ -17,8 +17,14 @@ from .serializers import (
 )
 
 
-class CatalogViewSet(SparseFieldsMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                     mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class CatalogViewSet(
+    SparseFieldsMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """Read by every signed-in role; nothing in the catalog is deleted (pause or deactivate)."""
 
     lookup_value_regex = bounded_id_regex()
@@ -38,8 +44,9 @@ class CategoryViewSet(CatalogViewSet):
         serializer.instance = services.category_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.category_update(category=serializer.instance,
-                                                       data=serializer.validated_data)
+        serializer.instance = services.category_update(
+            category=serializer.instance, data=serializer.validated_data
+        )
 
 
 class CertificationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -65,8 +72,9 @@ class ProductViewSet(CatalogViewSet):
         serializer.instance = services.product_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.product_update(product=serializer.instance,
-                                                      data=serializer.validated_data)
+        serializer.instance = services.product_update(
+            product=serializer.instance, data=serializer.validated_data
+        )
 
 
 class CooperativeOwnedMixin:
@@ -75,8 +83,10 @@ class CooperativeOwnedMixin:
     def check_manages(self, cooperative_id: int) -> None:
         user = self.request.user
         if not is_staff(user) and cooperative_id not in managed_cooperative_ids(user=user):
-            raise Forbidden("You can only manage your own cooperative's listings and lots.",
-                            fields={"cooperative": ["Not a cooperative you manage."]})
+            raise Forbidden(
+                "You can only manage your own cooperative's listings and lots.",
+                fields={"cooperative": ["Not a cooperative you manage."]},
+            )
 
 
 class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
@@ -86,8 +96,12 @@ class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
     serializer_class = ListingSerializer
     permission_classes = [ReadAnyWriteCooperative]
     filterset_class = ListingFilter
-    search_fields = ["product__name_zh", "product__name_en", "product__pinyin",
-                     "cooperative__name_zh"]
+    search_fields = [
+        "product__name_zh",
+        "product__name_en",
+        "product__pinyin",
+        "cooperative__name_zh",
+    ]
     ordering_fields = ["id", "base_price", "created_at", "lead_time_days"]
 
     def get_queryset(self):
@@ -101,8 +115,9 @@ class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
         serializer.instance = services.listing_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.listing_update(listing=serializer.instance,
-                                                      data=serializer.validated_data)
+        serializer.instance = services.listing_update(
+            listing=serializer.instance, data=serializer.validated_data
+        )
 
 
 class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
@@ -127,5 +142,6 @@ class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
         serializer.instance = services.lot_receive(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.lot_update(lot=serializer.instance,
-                                                  data=serializer.validated_data)
+        serializer.instance = services.lot_update(
+            lot=serializer.instance, data=serializer.validated_data
+        )

@@ -15,23 +15,32 @@ class Cooperative(models.Model):
     name_zh = models.CharField(_("name (Chinese)"), max_length=100, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=150, blank=True)
     credit_code = models.CharField(
-        _("unified social credit code"), max_length=18, unique=True,
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
         validators=[validate_credit_code],
     )
     township = models.CharField(_("township"), max_length=50, default="石屯镇")
     village = models.CharField(_("village"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=16,
-                                     validators=[validate_cn_phone])
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=16, validators=[validate_cn_phone]
+    )
     # Where payouts go: a bank account reference or a Stripe connected account id. Never card
     # data or full account numbers in clear.
     payout_reference = models.CharField(_("payout reference"), max_length=64, blank=True)
     commission_rate = models.DecimalField(
-        _("commission rate"), max_digits=5, decimal_places=4, default=Decimal("0.0300"),
+        _("commission rate"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.0300"),
         help_text=_("Platform commission as a fraction of the goods value, e.g. 0.0300 = 3%."),
     )
     managers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="managed_cooperatives", blank=True,
-        limit_choices_to={"role": "cooperative_manager"}, verbose_name=_("managers"),
+        settings.AUTH_USER_MODEL,
+        related_name="managed_cooperatives",
+        blank=True,
+        limit_choices_to={"role": "cooperative_manager"},
+        verbose_name=_("managers"),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,18 +69,23 @@ class Household(models.Model):
     cooperative's managers and platform staff only."""
 
     cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.PROTECT, related_name="households",
+        Cooperative,
+        on_delete=models.PROTECT,
+        related_name="households",
         verbose_name=_("cooperative"),
     )
     name = models.CharField(_("head of household"), max_length=50)
     village = models.CharField(_("village"), max_length=50)
     phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[validate_cn_phone])
     on_poverty_list = models.BooleanField(
-        _("on the registered poverty list"), default=False,
+        _("on the registered poverty list"),
+        default=False,
         help_text=_("建档立卡贫困户: officially registered poor household."),
     )
     poverty_registration_no = models.CharField(
-        _("poverty registration number"), max_length=32, blank=True,
+        _("poverty registration number"),
+        max_length=32,
+        blank=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -87,7 +101,8 @@ class Household(models.Model):
                 name="household_poverty_registration_consistent",
             ),
             models.UniqueConstraint(
-                fields=["poverty_registration_no"], condition=~Q(poverty_registration_no=""),
+                fields=["poverty_registration_no"],
+                condition=~Q(poverty_registration_no=""),
                 name="household_poverty_registration_unique",
             ),
         ]
@@ -98,8 +113,18 @@ class Household(models.Model):
 
     def clean(self):
         if self.on_poverty_list and not self.poverty_registration_no:
-            raise ValidationError({"poverty_registration_no": _(
-                "A household on the registered poverty list needs its registration number.")})
+            raise ValidationError(
+                {
+                    "poverty_registration_no": _(
+                        "A household on the registered poverty list needs its registration number."
+                    )
+                }
+            )
         if not self.on_poverty_list and self.poverty_registration_no:
-            raise ValidationError({"poverty_registration_no": _(
-                "Only households on the registered poverty list have a registration number.")})
+            raise ValidationError(
+                {
+                    "poverty_registration_no": _(
+                        "Only households on the registered poverty list have a registration number."
+                    )
+                }
+            )

@@ -8,7 +8,8 @@ from .selectors import can_see_private_cooperative_data
 
 class CooperativeSerializer(serializers.ModelSerializer):
     managers = serializers.PrimaryKeyRelatedField(
-        many=True, required=False,
+        many=True,
+        required=False,
         queryset=User.objects.filter(role=User.Role.COOPERATIVE_MANAGER),
     )
 
@@ -17,9 +18,21 @@ class CooperativeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Cooperative
-        fields = ["id", "name_zh", "name_en", "credit_code", "township", "village",
-                  "contact_phone", "payout_reference", "commission_rate", "managers",
-                  "is_active", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name_zh",
+            "name_en",
+            "credit_code",
+            "township",
+            "village",
+            "contact_phone",
+            "payout_reference",
+            "commission_rate",
+            "managers",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
             "commission_rate": {"min_value": 0, "max_value": "0.5"},
@@ -37,8 +50,17 @@ class CooperativeSerializer(serializers.ModelSerializer):
 class HouseholdSerializer(serializers.ModelSerializer):
     class Meta:
         model = Household
-        fields = ["id", "cooperative", "name", "village", "phone", "on_poverty_list",
-                  "poverty_registration_no", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "cooperative",
+            "name",
+            "village",
+            "phone",
+            "on_poverty_list",
+            "poverty_registration_no",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
     def get_fields(self):

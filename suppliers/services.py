@@ -18,14 +18,28 @@ def _normalize_phone(data: dict, field: str) -> dict:
 
 
 @transaction.atomic
-def cooperative_create(*, name_zh: str, credit_code: str, contact_phone: str, name_en: str = "",
-                       township: str = "石屯镇", village: str = "", payout_reference: str = "",
-                       commission_rate: Decimal = Decimal("0.0300"),
-                       managers=()) -> Cooperative:
+def cooperative_create(
+    *,
+    name_zh: str,
+    credit_code: str,
+    contact_phone: str,
+    name_en: str = "",
+    township: str = "石屯镇",
+    village: str = "",
+    payout_reference: str = "",
+    commission_rate: Decimal = Decimal("0.0300"),
+    managers=(),
+) -> Cooperative:
     cooperative = model_create(
-        Cooperative, name_zh=name_zh, name_en=name_en, credit_code=credit_code.upper(),
-        township=township, village=village, contact_phone=normalize_cn_phone(contact_phone),
-        payout_reference=payout_reference, commission_rate=commission_rate,
+        Cooperative,
+        name_zh=name_zh,
+        name_en=name_en,
+        credit_code=credit_code.upper(),
+        township=township,
+        village=village,
+        contact_phone=normalize_cn_phone(contact_phone),
+        payout_reference=payout_reference,
+        commission_rate=commission_rate,
     )
     cooperative.managers.set(managers)
     return cooperative
@@ -43,11 +57,22 @@ def cooperative_update(*, cooperative: Cooperative, data: dict) -> Cooperative:
     return cooperative
 
 
-def household_create(*, cooperative: Cooperative, name: str, village: str, phone: str = "",
-                     on_poverty_list: bool = False, poverty_registration_no: str = "") -> Household:
+def household_create(
+    *,
+    cooperative: Cooperative,
+    name: str,
+    village: str,
+    phone: str = "",
+    on_poverty_list: bool = False,
+    poverty_registration_no: str = "",
+) -> Household:
     return model_create(
-        Household, cooperative=cooperative, name=name, village=village,
-        phone=normalize_cn_phone(phone) if phone else "", on_poverty_list=on_poverty_list,
+        Household,
+        cooperative=cooperative,
+        name=name,
+        village=village,
+        phone=normalize_cn_phone(phone) if phone else "",
+        on_poverty_list=on_poverty_list,
         poverty_registration_no=poverty_registration_no,
     )
 
@@ -61,6 +86,8 @@ def household_delete(*, household: Household) -> None:
     """Remove a household entered by mistake. One that supplied a lot stays: traceability and
     household shares depend on it."""
     if household.contributions.exists():
-        raise Conflict("This household supplied lots and cannot be deleted.",
-                       fields={"id": ["Has lot contributions."]})
+        raise Conflict(
+            "This household supplied lots and cannot be deleted.",
+            fields={"id": ["Has lot contributions."]},
+        )
     household.delete()

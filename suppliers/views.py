@@ -9,8 +9,14 @@ from .filters import CooperativeFilter, HouseholdFilter
 from .serializers import CooperativeSerializer, HouseholdSerializer
 
 
-class CooperativeViewSet(SparseFieldsMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
-                         mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class CooperativeViewSet(
+    SparseFieldsMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """Cooperatives (合作社). Everyone signed in reads them; platform staff write them.
     Payout details and commission are shown to staff and the cooperative's managers only."""
 
@@ -49,10 +55,13 @@ class HouseholdViewSet(SparseFieldsMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         cooperative = serializer.validated_data["cooperative"]
-        if not is_staff(self.request.user) and cooperative.id not in \
-                selectors.managed_cooperative_ids(user=self.request.user):
-            raise Forbidden("You can only add households to cooperatives you manage.",
-                            fields={"cooperative": ["Not a cooperative you manage."]})
+        if not is_staff(
+            self.request.user
+        ) and cooperative.id not in selectors.managed_cooperative_ids(user=self.request.user):
+            raise Forbidden(
+                "You can only add households to cooperatives you manage.",
+                fields={"cooperative": ["Not a cooperative you manage."]},
+            )
         serializer.instance = services.household_create(**serializer.validated_data)
 
     def perform_update(self, serializer):

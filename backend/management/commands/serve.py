@@ -21,12 +21,17 @@ from backend.celery import app
 
 def start_embedded_jobs() -> None:
     worker = app.WorkController(
-        pool_cls="solo", concurrency=1, without_heartbeat=True, without_mingle=True,
-        without_gossip=True, queues=None,
+        pool_cls="solo",
+        concurrency=1,
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+        queues=None,
     )
     threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
-    beat = EmbeddedService(app, thread=True,
-                           schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME)
+    beat = EmbeddedService(
+        app, thread=True, schedule_filename=settings.CELERY_BEAT_SCHEDULE_FILENAME
+    )
     beat.start()
 
 
@@ -43,11 +48,20 @@ class Command(BaseCommand):
             self.stdout.write("Background jobs: in-process Celery worker and beat.")
         else:
             settings.VAR_DIR.mkdir(exist_ok=True)
-            jobs = subprocess.Popen([
-                sys.executable, "-m", "celery", "-A", "backend", "worker", "--beat",
-                "--concurrency=2", "--loglevel=INFO",
-                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
-            ])
+            jobs = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "backend",
+                    "worker",
+                    "--beat",
+                    "--concurrency=2",
+                    "--loglevel=INFO",
+                    f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+                ]
+            )
             atexit.register(jobs.terminate)
             self.stdout.write("Background jobs: Celery worker and beat (child process).")
         # runserver's auto-reloader would fork a second process without these threads.

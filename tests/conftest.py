@@ -1,0 +1,125 @@
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from accounts.models import PartnerApiKey, User
+from tests.factories import CooperativeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache (Redis in CI): start every test from zero. Only
+    this project's keys are removed, never the whole Redis database."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        pattern = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:*"
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+def client_for(user: User) -> APIClient:
+    """An API client that signs in the way a phone does: a real bearer token."""
+    _token, plain = AuthToken.objects.create(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(role=User.Role.STAFF, is_staff=True)
+
+
+@pytest.fixture
+def cooperative(db):
+    return CooperativeFactory()
+
+
+@pytest.fixture
+def other_cooperative(db):
+    return CooperativeFactory()
+
+
+@pytest.fixture
+def manager_user(cooperative):
+    user = UserFactory(role=User.Role.COOPERATIVE_MANAGER)
+    cooperative.managers.add(user)
+    return user
+
+
+@pytest.fixture
+def other_manager_user(other_cooperative):
+    user = UserFactory(role=User.Role.COOPERATIVE_MANAGER)
+    other_cooperative.managers.add(user)
+    return user
+
+
+@pytest.fixture
+def buyer_user(db):
+    return UserFactory(role=User.Role.BUYER)
+
+
+@pytest.fixture
+def partner_user(db):
+    return UserFactory(role=User.Role.PARTNER)
+
+
+@pytest.fixture
+def staff(staff_user):
+    return client_for(staff_user)
+
+
+@pytest.fixture
+def manager(manager_user):
+    """Signed in as a manager of the `cooperative` fixture."""
+    return client_for(manager_user)
+
+
+@pytest.fixture
+def other_manager(other_manager_user):
+    """Signed in as a manager of `other_cooperative`."""
+    return client_for(other_manager_user)
+
+
+@pytest.fixture
+def buyer(buyer_user):
+    return client_for(buyer_user)
+
+
+@pytest.fixture
+def partner(partner_user):
+    """Signed in as a partner system with `Authorization: Api-Key <key>`."""
+    _key, plain = PartnerApiKey.objects.create_key(user=partner_user, name="test partner")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    client.user = partner_user
+    return client
+
+
+def assert_error(response, status: int, code: str | None = None, field: str | None = None):
+    """Every error has the one shape: {"error": {"code", "message", "fields"}}."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert {"code", "message", "fields"} <= set(error), error
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["fields"], dict)
+    if code is not None:
+        assert error["code"] == code, error
+    if field is not None:
+        assert field in error["fields"], error
+    return error
