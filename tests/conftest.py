@@ -40,7 +40,7 @@ def client_for(user: User) -> APIClient:
 
 @pytest.fixture
 def staff_user(db):
-    return UserFactory(role=User.Role.STAFF, is_staff=True)
+    return UserFactory(role=User.Role.STAFF, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

@@ -1,0 +1,45 @@
+import pytest
+from django.utils import translation
+
+from suppliers.models import Cooperative
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh-hans", "合作社"), ("en", "Cooperatives")],
+)
+def test_admin_index_speaks_chinese_and_english(client, staff_user, language, expected):
+    client.force_login(staff_user)
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+
+
+def test_model_names_are_translated_to_chinese():
+    with translation.override("zh-hans"):
+        assert str(Cooperative._meta.verbose_name) == "合作社"
+        assert str(Cooperative._meta.get_field("credit_code").verbose_name) == "统一社会信用代码"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/suppliers/cooperative/",
+        "/admin/suppliers/household/",
+        "/admin/products/listing/",
+        "/admin/products/lot/",
+        "/admin/products/product/",
+        "/admin/accounts/user/",
+        "/admin/accounts/user/add/",
+        "/admin/accounts/partnerapikey/",
+    ],
+)
+def test_admin_pages_render_for_staff(client, staff_user, path):
+    client.force_login(staff_user)
+    assert client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans").status_code == 200
+
+
+def test_admin_is_closed_to_non_staff(client, buyer_user):
+    client.force_login(buyer_user)
+    response = client.get("/admin/")
+    assert response.status_code == 302  # to the admin login page
