@@ -126,14 +126,6 @@ class ListingSerializer(serializers.ModelSerializer):
             fields["product"].read_only = True
         return fields
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        # After a write the annotation is missing: fall back to the first tier.
-        if data.get("base_price") is None and "base_price" in data and instance.pk:
-            first = min(instance.tiers.all(), key=lambda tier: tier.min_quantity, default=None)
-            data["base_price"] = str(first.unit_price) if first else None
-        return data
-
 
 class ContributionInputSerializer(serializers.Serializer):
     household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())

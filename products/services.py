@@ -7,6 +7,7 @@ from itertools import pairwise
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
 from backend.errors import Conflict
@@ -251,7 +252,7 @@ def lot_receive(
                 )
             }
         )
-    if harvest_date > datetime.date.today():
+    if harvest_date > timezone.localdate():
         raise ValidationError({"harvest_date": "The harvest date is in the future."})
 
     listing = stock.listing_lock(listing.pk)

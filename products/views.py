@@ -112,12 +112,14 @@ class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
 
     def perform_create(self, serializer):
         self.check_manages(serializer.validated_data["cooperative"].id)
-        serializer.instance = services.listing_create(**serializer.validated_data)
+        listing = services.listing_create(**serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=listing.pk)  # answer as a GET would
 
     def perform_update(self, serializer):
-        serializer.instance = services.listing_update(
+        listing = services.listing_update(
             listing=serializer.instance, data=serializer.validated_data
         )
+        serializer.instance = self.get_queryset().get(pk=listing.pk)
 
 
 class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
@@ -139,7 +141,8 @@ class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
     def perform_create(self, serializer):
         listing = serializer.validated_data["listing"]
         self.check_manages(listing.cooperative_id)
-        serializer.instance = services.lot_receive(**serializer.validated_data)
+        lot = services.lot_receive(**serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=lot.pk)
 
     def perform_update(self, serializer):
         serializer.instance = services.lot_update(
