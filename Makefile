@@ -23,6 +23,7 @@ install: $(VENV)/.installed
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py serve 127.0.0.1:$(PORT)
 
