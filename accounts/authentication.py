@@ -17,6 +17,11 @@ from .models import PartnerApiKey
 
 
 class BearerTokenAuthentication(TokenAuthentication):
+    def authenticate_credentials(self, token: bytes):
+        if b"\x00" in token:  # PostgreSQL cannot even compare such a string
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        return super().authenticate_credentials(token)
+
     def _cleanup_token(self, auth_token) -> bool:
         # knox sweeps all of the user's tokens on every request (one more query each time);
         # the purge_expired_tokens beat job does that sweep, here only this token counts.
@@ -39,6 +44,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             key = parts[1].decode()
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from exc
+        if "\x00" in key:
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
         prefix, _dot, _secret = key.partition(".")
         api_key = (
             PartnerApiKey.objects.get_usable_keys()

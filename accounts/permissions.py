@@ -3,6 +3,8 @@ which roles may call what."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from suppliers.selectors import managed_cooperative_ids
+
 from .models import User
 
 
@@ -38,8 +40,6 @@ class ReadAnyWriteCooperative(BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in SAFE_METHODS or is_staff(request.user):
             return True
-        from suppliers.selectors import managed_cooperative_ids
-
         return view.cooperative_id_of(obj) in managed_cooperative_ids(user=request.user)
 
 

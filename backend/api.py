@@ -2,7 +2,8 @@
 
 import django_filters
 from django import forms
-from rest_framework import pagination, serializers
+from django.db import models
+from rest_framework import filters, pagination, serializers
 from rest_framework.exceptions import ValidationError
 
 
@@ -57,3 +58,35 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**62)
         super().__init__(*args, **kwargs)
+
+
+class BooleanFilter(django_filters.TypedChoiceFilter):
+    """true or false, nothing else: a typo is a 400, not a filter silently ignored."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(django_filters.FilterSet):
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": BooleanFilter},
+    }
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's search, with bad input named: ``search`` is the field at fault."""
+
+    max_length = 100
+
+    def get_search_terms(self, request):
+        value = request.query_params.get(self.search_param, "")
+        if "\x00" in value:
+            raise ValidationError({self.search_param: ["Null characters are not allowed."]})
+        if len(value) > self.max_length:
+            raise ValidationError(
+                {self.search_param: [f"Search for at most {self.max_length} characters."]}
+            )
+        return super().get_search_terms(request)

@@ -60,7 +60,11 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            if key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
+                path = prefix  # "tiers": "cheap" is an error of tiers itself
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, path))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
             out[prefix or api_settings.NON_FIELD_ERRORS_KEY] = [str(item) for item in detail]

@@ -1,9 +1,11 @@
 import django_filters
 from django.db.models import F, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
-from backend.api import IdFilter
+from backend.api import BooleanFilter, FilterSet, IdFilter
 
-from .models import Grade, Listing, Lot, Product, Unit
+from .models import Category, Grade, Listing, Lot, Product, Unit
 from .selectors import category_descendant_ids
 
 MONEY_FILTER = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
@@ -18,7 +20,15 @@ class CategoryTreeFilter(IdFilter):
         return qs.filter(**{f"{self.field_name}__in": category_descendant_ids(category_id=value)})
 
 
-class ProductFilter(django_filters.FilterSet):
+class CategoryFilter(FilterSet):
+    parent = IdFilter(field_name="parent_id")
+
+    class Meta:
+        model = Category
+        fields = ["parent"]
+
+
+class ProductFilter(FilterSet):
     category = CategoryTreeFilter(field_name="category_id")
 
     class Meta:
@@ -26,7 +36,7 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["category", "unit", "is_active"]
 
 
-class ListingFilter(django_filters.FilterSet):
+class ListingFilter(FilterSet):
     category = CategoryTreeFilter(field_name="product__category_id")
     cooperative = IdFilter(field_name="cooperative_id")
     product = IdFilter(field_name="product_id")
@@ -39,7 +49,7 @@ class ListingFilter(django_filters.FilterSet):
     price_max = django_filters.NumberFilter(
         field_name="base_price", lookup_expr="lte", **MONEY_FILTER
     )
-    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    in_stock = BooleanFilter(method="filter_in_stock")
     certification = django_filters.CharFilter(
         field_name="certifications__code", max_length=30, distinct=True
     )
@@ -59,12 +69,13 @@ class ListingFilter(django_filters.FilterSet):
             "certification",
         ]
 
+    @extend_schema_field(OpenApiTypes.BOOL)
     def filter_in_stock(self, qs, name, value):
         available = Q(stock_on_hand__gt=F("stock_reserved"))
         return qs.filter(available) if value else qs.exclude(available)
 
 
-class LotFilter(django_filters.FilterSet):
+class LotFilter(FilterSet):
     listing = IdFilter(field_name="listing_id")
     cooperative = IdFilter(field_name="listing__cooperative_id")
     household = IdFilter(field_name="contributions__household_id", distinct=True)

@@ -32,6 +32,8 @@ def _visible_listings(*, user: User) -> QuerySet[Listing]:
     """Buyers and partners see live listings (active or sold out) of active cooperatives; a
     manager also sees every listing of their own cooperatives; staff see all."""
     qs = Listing.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
     if user.role == User.Role.STAFF:
         return qs
     live = Q(status__in=Listing.LIVE_STATUSES, cooperative__is_active=True)

@@ -6,7 +6,7 @@ from backend.errors import Forbidden
 from suppliers.selectors import managed_cooperative_ids
 
 from . import selectors, services
-from .filters import ListingFilter, LotFilter, ProductFilter
+from .filters import CategoryFilter, ListingFilter, LotFilter, ProductFilter
 from .models import Category, Certification, Product
 from .serializers import (
     CategorySerializer,
@@ -37,7 +37,7 @@ class CategoryViewSet(CatalogViewSet):
     serializer_class = CategorySerializer
     permission_classes = [ReadAnyWriteStaff]
     pagination_class = None  # a small tree: phones cache it whole
-    filterset_fields = ["parent"]
+    filterset_class = CategoryFilter
     search_fields = ["name_zh", "name_en", "slug"]
 
     def perform_create(self, serializer):
@@ -55,6 +55,7 @@ class CertificationViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [ReadAnyWriteStaff]
     pagination_class = None
     lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]{1,30}"
 
 
 class ProductViewSet(CatalogViewSet):

@@ -1,17 +1,15 @@
-import django_filters
-
-from backend.api import IdFilter
+from backend.api import FilterSet, IdFilter
 
 from .models import Cooperative, Household
 
 
-class CooperativeFilter(django_filters.FilterSet):
+class CooperativeFilter(FilterSet):
     class Meta:
         model = Cooperative
         fields = ["township", "village", "is_active"]
 
 
-class HouseholdFilter(django_filters.FilterSet):
+class HouseholdFilter(FilterSet):
     cooperative = IdFilter(field_name="cooperative_id")
 
     class Meta:

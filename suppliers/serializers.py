@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from accounts.models import User
@@ -35,7 +37,9 @@ class CooperativeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {
-            "commission_rate": {"min_value": 0, "max_value": "0.5"},
+            "commission_rate": {"min_value": Decimal("0"), "max_value": Decimal("0.5")},
+            # Raw input may be "+86 139 1234 5678"; the service stores E.164 (≤ 16 characters).
+            "contact_phone": {"max_length": 32},
         }
 
     def to_representation(self, instance):
@@ -62,6 +66,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"phone": {"max_length": 32}}
 
     def get_fields(self):
         fields = super().get_fields()

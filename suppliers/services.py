@@ -34,7 +34,7 @@ def cooperative_create(
         Cooperative,
         name_zh=name_zh,
         name_en=name_en,
-        credit_code=credit_code.upper(),
+        credit_code=credit_code,
         township=township,
         village=village,
         contact_phone=normalize_cn_phone(contact_phone),
@@ -49,8 +49,6 @@ def cooperative_create(
 def cooperative_update(*, cooperative: Cooperative, data: dict) -> Cooperative:
     data = _normalize_phone(dict(data), "contact_phone")
     managers = data.pop("managers", None)
-    if "credit_code" in data:
-        data["credit_code"] = data["credit_code"].upper()
     cooperative, _ = model_update(instance=cooperative, data=data)
     if managers is not None:
         cooperative.managers.set(managers)

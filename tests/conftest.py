@@ -24,6 +24,13 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """PBKDF2 costs ~0.4 s per password (every UserFactory user, every login attempt); tests
+    check who may log in, not the hasher's strength. Hashes are still salted and verified."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def anon():
     return APIClient()

@@ -1,0 +1,142 @@
+"""backend.demo.load_demo: Shitun cooperatives and Nanming buyers, loaded through the services,
+once."""
+
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+from rest_framework.test import APIClient
+
+from accounts.models import PartnerApiKey, User
+from backend.demo import PARTNER_API_KEY, PASSWORD, USERS, load_demo
+from products.models import (
+    Category,
+    Certification,
+    Listing,
+    Lot,
+    LotContribution,
+    PriceTier,
+    Product,
+)
+from suppliers.models import Cooperative, Household
+from tests.conftest import assert_error
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    User,
+    PartnerApiKey,
+    Cooperative,
+    Household,
+    Category,
+    Certification,
+    Product,
+    Listing,
+    PriceTier,
+    Lot,
+    LotContribution,
+]
+
+
+@pytest.fixture
+def demo():
+    assert load_demo() is True
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_second_load_returns_false_and_changes_nothing(demo):
+    before = counts()
+    stock = dict(Listing.objects.values_list("pk", "stock_on_hand"))
+    assert load_demo() is False
+    assert counts() == before
+    assert dict(Listing.objects.values_list("pk", "stock_on_hand")) == stock
+
+
+def test_honey_and_tongcao_cooperatives_with_managers(demo):
+    assert Cooperative.objects.count() >= 2
+    names = set(Cooperative.objects.values_list("name_en", flat=True))
+    assert any("Beekeeping" in name for name in names)
+    assert any("Tongcao" in name for name in names)
+    for cooperative in Cooperative.objects.all():
+        assert cooperative.managers.filter(role=User.Role.COOPERATIVE_MANAGER).exists()
+        assert cooperative.households.exists()
+
+
+def test_some_households_are_on_the_poverty_list(demo):
+    for cooperative in Cooperative.objects.all():
+        poor = cooperative.households.filter(on_poverty_list=True)
+        assert poor.exists()
+        assert cooperative.households.filter(on_poverty_list=False).exists()
+        assert "" not in poor.values_list("poverty_registration_no", flat=True)
+
+
+def test_products_have_pinyin_for_search(demo):
+    honey = Product.objects.get(name_zh="土蜂蜜")
+    assert honey.pinyin == "tufengmi tfm"
+    assert Product.objects.filter(name_zh="通草").exists()
+
+
+def test_live_listings_have_tiers_and_stock_from_lots(demo):
+    live = Listing.objects.filter(status=Listing.Status.ACTIVE)
+    assert live.count() >= 3
+    for listing in live:
+        assert listing.tiers.exists()
+        received = listing.lots.aggregate(total=Sum("quantity"))["total"]
+        assert received is not None and listing.stock_on_hand == received
+        assert listing.stock_reserved == Decimal(0)
+
+
+def test_every_lot_is_traced_to_households_of_its_cooperative(demo):
+    assert Lot.objects.exists()
+    for lot in Lot.objects.select_related("listing"):
+        contributions = lot.contributions.select_related("household")
+        assert sum(c.quantity for c in contributions) == lot.quantity
+        assert {c.household.cooperative_id for c in contributions} == {lot.listing.cooperative_id}
+
+
+def test_a_live_listing_without_lots_shows_sold_out(demo):
+    sold_out = Listing.objects.filter(status=Listing.Status.SOLD_OUT)
+    assert sold_out.exists()
+    assert all(listing.stock_on_hand == 0 for listing in sold_out)
+
+
+def test_buyers_and_every_role_have_logins(demo):
+    roles = {role for _phone, _name, role in USERS}
+    assert roles == {User.Role.STAFF, User.Role.COOPERATIVE_MANAGER, User.Role.BUYER}
+    assert User.objects.filter(role=User.Role.BUYER).count() >= 2
+    assert User.objects.filter(role=User.Role.PARTNER).count() == 1
+
+
+@pytest.mark.parametrize(("phone", "role"), [(phone, role) for phone, _name, role in USERS])
+def test_demo_login_gets_a_token(demo, anon, phone, role):
+    response = anon.post(
+        "/api/v1/auth/token/", {"phone": phone, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
+    me = client.get("/api/v1/auth/me/")
+    assert me.status_code == 200
+    assert me.json()["role"] == role
+
+
+def test_partner_api_key_authenticates(demo, anon):
+    anon.credentials(HTTP_AUTHORIZATION=f"Api-Key {PARTNER_API_KEY}")
+    me = anon.get("/api/v1/auth/me/")
+    assert me.status_code == 200, me.content
+    assert me.json()["role"] == User.Role.PARTNER
+    listings = anon.get("/api/v1/listings/")
+    assert listings.status_code == 200
+    assert listings.json()["results"]
+
+
+def test_partner_account_cannot_log_in_with_a_password(demo, anon):
+    partner = User.objects.get(role=User.Role.PARTNER)
+    assert not partner.has_usable_password()
+    response = anon.post(
+        "/api/v1/auth/token/", {"phone": partner.phone, "password": PASSWORD}, format="json"
+    )
+    assert_error(response, 400, field="password")
