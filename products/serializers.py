@@ -117,6 +117,7 @@ class ListingSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["stock_on_hand", "stock_reserved", "created_at", "updated_at"]
         extra_kwargs = {"unit": {"required": False}}
+        validators = []  # the one-live-listing rule is listing_create's: a 409, not a 400
 
     def get_fields(self):
         fields = super().get_fields()
@@ -171,6 +172,7 @@ class LotSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        validators = []  # a repeated lot code is lot_receive's 409, not a 400
 
     def get_fields(self):
         fields = super().get_fields()

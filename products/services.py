@@ -252,8 +252,7 @@ def lot_receive(
                 )
             }
         )
-    if harvest_date > timezone.localdate():
-        raise ValidationError({"harvest_date": "The harvest date is in the future."})
+    _check_harvest_date(harvest_date)
 
     listing = stock.listing_lock(listing.pk)
     if Lot.objects.filter(listing=listing, code=code).exists():
@@ -272,7 +271,14 @@ def lot_receive(
     return lot
 
 
+def _check_harvest_date(harvest_date: datetime.date) -> None:
+    if harvest_date > timezone.localdate():
+        raise ValidationError({"harvest_date": "The harvest date is in the future."})
+
+
 def lot_update(*, lot: Lot, data: dict) -> Lot:
     """Correct a lot's notes or harvest date; quantities are fixed once received."""
+    if "harvest_date" in data:
+        _check_harvest_date(data["harvest_date"])
     lot, _ = model_update(instance=lot, data=data)
     return lot

@@ -1,0 +1,170 @@
+"""products.stock moves stock; the database constraints hold even when code goes around it."""
+
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from products import stock
+from products.models import Listing, LotContribution, PriceTier
+from tests.factories import (
+    HouseholdFactory,
+    ListingFactory,
+    LotContributionFactory,
+    LotFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def raises_constraint(name: str):
+    """The database refuses, naming the constraint; the savepoint keeps the test's
+    transaction usable."""
+    with pytest.raises(IntegrityError, match=name), transaction.atomic():
+        yield
+
+
+# --- stock_receive ----------------------------------------------------------------------------
+
+
+def test_stock_receive_adds_to_stock_on_hand():
+    listing = ListingFactory(stock_on_hand=Decimal("100"))
+    stock.stock_receive(listing_id=listing.pk, quantity=Decimal("12.5"))
+    listing.refresh_from_db()
+    assert listing.stock_on_hand == Decimal("112.5")
+    assert listing.status == Listing.Status.ACTIVE
+
+
+def test_stock_receive_brings_sold_out_back_to_active():
+    listing = ListingFactory(stock_on_hand=0, status=Listing.Status.SOLD_OUT)
+    stock.stock_receive(listing_id=listing.pk, quantity=Decimal("1"))
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.ACTIVE
+
+
+def test_stock_receive_counts_available_not_on_hand():
+    listing = ListingFactory(
+        stock_on_hand=Decimal("10"), stock_reserved=Decimal("10"), status="sold_out"
+    )
+    stock.stock_receive(listing_id=listing.pk, quantity=Decimal("5"))
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.ACTIVE
+    assert listing.available_quantity == Decimal("5")
+
+
+@pytest.mark.parametrize("status", ["draft", "paused"])
+def test_stock_receive_leaves_drafts_and_paused_listings_alone(status):
+    listing = ListingFactory(stock_on_hand=0, status=status)
+    stock.stock_receive(listing_id=listing.pk, quantity=Decimal("5"))
+    listing.refresh_from_db()
+    assert listing.status == status
+    assert listing.stock_on_hand == Decimal("5")
+
+
+@pytest.mark.parametrize("quantity", [Decimal("0"), Decimal("-1")])
+def test_stock_receive_refuses_non_positive_quantity(quantity):
+    listing = ListingFactory(stock_on_hand=Decimal("100"))
+    with pytest.raises(ValueError):
+        stock.stock_receive(listing_id=listing.pk, quantity=quantity)
+    listing.refresh_from_db()
+    assert listing.stock_on_hand == Decimal("100")
+
+
+# --- Listing constraints ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "constraint"),
+    [
+        ({"stock_on_hand": Decimal("-1"), "stock_reserved": 0}, "listing_on_hand_gte_0"),
+        ({"stock_reserved": Decimal("-1")}, "listing_reserved_gte_0"),
+        ({"stock_reserved": Decimal("101")}, "listing_reserved_lte_on_hand"),
+        ({"min_order_quantity": 0}, "listing_moq_gt_0"),
+        ({"min_order_quantity": Decimal("-5")}, "listing_moq_gt_0"),
+        ({"order_increment": 0}, "listing_increment_gt_0"),
+        ({"lead_time_days": 366}, "listing_lead_time_lte_365"),
+        ({"status": "deleted"}, "listing_status_valid"),
+    ],
+)
+def test_listing_check_constraints_hold_in_the_database(changes, constraint):
+    listing = ListingFactory(stock_on_hand=Decimal("100"))
+    with raises_constraint(constraint):
+        Listing.objects.filter(pk=listing.pk).update(**changes)
+    listing.refresh_from_db()
+    assert listing.stock_on_hand == Decimal("100")
+
+
+def test_one_live_listing_per_cooperative_product_and_grade():
+    live = ListingFactory(status="active")
+    same = {"cooperative": live.cooperative, "product": live.product, "grade": live.grade}
+    with raises_constraint("listing_one_live_per_cooperative_product_grade"):
+        Listing.objects.create(
+            **same, unit="kg", min_order_quantity=1, order_increment=1, status="sold_out"
+        )
+    draft = ListingFactory(**same, status="draft", tiers=[])
+    with raises_constraint("listing_one_live_per_cooperative_product_grade"):
+        Listing.objects.filter(pk=draft.pk).update(status="active")
+
+
+def test_non_live_duplicates_and_other_grades_are_allowed():
+    live = ListingFactory(status="active", grade="first")
+    same = {"cooperative": live.cooperative, "product": live.product}
+    ListingFactory(**same, grade="first", status="draft", tiers=[])
+    ListingFactory(**same, grade="first", status="paused", tiers=[])
+    ListingFactory(**same, grade="special", status="active", tiers=[])
+    assert Listing.objects.filter(product=live.product).count() == 4
+
+
+# --- Price tiers, lots, contributions ---------------------------------------------------------
+
+
+def test_price_tier_threshold_is_unique_per_listing():
+    listing = ListingFactory()  # tiers from 10 and from 100
+    with raises_constraint("price_tier_unique_threshold"):
+        PriceTier.objects.create(listing=listing, min_quantity=Decimal("10"), unit_price=1)
+    PriceTier.objects.create(listing=ListingFactory(), min_quantity=Decimal("5"), unit_price=1)
+
+
+@pytest.mark.parametrize(
+    ("values", "constraint"),
+    [
+        ({"min_quantity": Decimal("5"), "unit_price": Decimal("0")}, "price_tier_price_gt_0"),
+        ({"min_quantity": Decimal("5"), "unit_price": Decimal("-1")}, "price_tier_price_gt_0"),
+        ({"min_quantity": Decimal("0"), "unit_price": Decimal("9")}, "price_tier_qty_gt_0"),
+    ],
+)
+def test_price_tier_positive_price_and_quantity(values, constraint):
+    listing = ListingFactory()
+    with raises_constraint(constraint):
+        PriceTier.objects.create(listing=listing, **values)
+
+
+def test_lot_code_is_unique_per_listing():
+    lot = LotFactory(code="FM-2019-001")
+    with raises_constraint("lot_code_unique_per_listing"):
+        LotFactory(listing=lot.listing, code="FM-2019-001")
+    LotFactory(code="FM-2019-001")  # the same code on another listing
+
+
+@pytest.mark.parametrize("quantity", [Decimal("0"), Decimal("-3")])
+def test_lot_quantity_is_positive(quantity):
+    with raises_constraint("lot_quantity_gt_0"):
+        LotFactory(quantity=quantity)
+
+
+@pytest.mark.parametrize("quantity", [Decimal("0"), Decimal("-3")])
+def test_lot_contribution_quantity_is_positive(quantity):
+    lot = LotFactory()
+    household = HouseholdFactory(cooperative=lot.listing.cooperative)
+    with raises_constraint("contribution_quantity_gt_0"):
+        LotContribution.objects.create(lot=lot, household=household, quantity=quantity)
+
+
+def test_a_household_contributes_once_per_lot():
+    contribution = LotContributionFactory()
+    with raises_constraint("contribution_one_per_household"):
+        LotContribution.objects.create(
+            lot=contribution.lot, household=contribution.household, quantity=Decimal("1")
+        )
