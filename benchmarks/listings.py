@@ -1,0 +1,504 @@
+"""Benchmark: a buyer listing 50 listings, under gunicorn on PostgreSQL.
+
+    make benchmark                      # uses DATABASE_URL / REDIS_URL like `make test`
+    .venv/bin/python benchmarks/listings.py --workers 4 --concurrency 16 --requests 3000
+
+What it does, on a database of its own ("<name of DATABASE_URL's database>_bench", created if
+missing, so test and demo data are never touched):
+1. migrates and seeds it (idempotent): cooperatives, products, live listings with three price
+   tiers and one or two certifications each, and a buyer with a bearer token;
+2. counts SQL queries per request in-process (django.test.Client) for page sizes 10, 50 and
+   100, with and without ?fields=: the count must not grow with the page size;
+3. starts gunicorn (sync workers) on a free loopback port and sends a bounded number of
+   GET /api/v1/listings/?page_size=50 from concurrent clients, then prints requests/s,
+   p50/p99 latency and errors. gunicorn is stopped at the end, also on Ctrl-C.
+
+Not a test: the figures depend on the machine. Only 127.0.0.1 is ever contacted.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LISTINGS_PATH = "/api/v1/listings/"
+PRODUCT_NAMES = [
+    ("蜂蜜", "honey"),
+    ("通草", "tongcao"),
+    ("天麻", "gastrodia tuber"),
+    ("刺梨", "roxburgh rose"),
+    ("茶叶", "tea"),
+    ("辣椒", "chili pepper"),
+    ("核桃", "walnut"),
+    ("板栗", "chestnut"),
+    ("薏仁米", "coix seed"),
+    ("小黄姜", "yellow ginger"),
+    ("魔芋", "konjac"),
+    ("竹笋", "bamboo shoot"),
+    ("香菇", "shiitake"),
+    ("木耳", "wood ear"),
+    ("金银花", "honeysuckle"),
+    ("杜仲", "eucommia bark"),
+    ("百香果", "passion fruit"),
+    ("猕猴桃", "kiwifruit"),
+    ("李子", "plum"),
+    ("土鸡蛋", "free-range eggs"),
+    ("腊肉", "cured pork"),
+    ("糯米", "glutinous rice"),
+    ("荞麦", "buckwheat"),
+    ("花椒", "sichuan pepper"),
+    ("生姜", "ginger"),
+]
+CERTIFICATIONS = [
+    ("organic", "有机产品", "Organic"),
+    ("geographical-indication", "地理标志产品", "Geographical indication"),
+    ("green-food", "绿色食品", "Green food"),
+]
+BUYER_PHONE = "+8613800138000"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests to send (3000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (16)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="gunicorn sync workers (default: one per core; the clients and PostgreSQL share "
+        "the machine, and more workers only queue for the same cores)",
+    )
+    parser.add_argument("--page-size", type=int, default=50, help="page_size of the load (50)")
+    parser.add_argument(
+        "--max-seconds", type=float, default=120, help="stop sending after this long (120)"
+    )
+    parser.add_argument("--cooperatives", type=int, default=3, help="seeded cooperatives (3)")
+    parser.add_argument(
+        "--products",
+        type=int,
+        default=25,
+        help="seeded products (25); each cooperative lists each product in every grade",
+    )
+    parser.add_argument(
+        "--no-gzip",
+        action="store_true",
+        help="do not send Accept-Encoding: gzip (phones do, so the default sends it)",
+    )
+    parser.add_argument(
+        "--show-sql", action="store_true", help="print the SQL of one page_size=50 request"
+    )
+    args = parser.parse_args()
+    if not (1 <= args.requests <= 1_000_000 and 1 <= args.concurrency <= 256):
+        parser.error("--requests must be 1..1000000 and --concurrency 1..256")
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers must be 1..64")
+    return args
+
+
+# --- the benchmark database -------------------------------------------------------------------
+
+
+def bench_database(url: str) -> tuple[str, str]:
+    """DATABASE_URL of the dedicated database ("<name>_bench") and its name."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        sys.exit(f"DATABASE_URL must be PostgreSQL (postgres://...), not {parts.scheme or url!r}")
+    name = parts.path.lstrip("/") or "shitun"
+    bench = name if name.endswith("_bench") else f"{name}_bench"
+    return urlunsplit(parts._replace(path=f"/{bench}")), bench
+
+
+def ensure_database(url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    last_error = None
+    for maintenance_db in ("postgres", "template1"):
+        maintenance = urlunsplit(urlsplit(url)._replace(path=f"/{maintenance_db}"))
+        try:
+            with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if found.fetchone() is None:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    print(f"created database {name}")
+                return
+        except psycopg.OperationalError as exc:
+            last_error = exc
+    sys.exit(f"cannot reach PostgreSQL to create {name}: {last_error}")
+
+
+def seed(*, cooperatives: int, products: int) -> tuple[int, str]:
+    """Live listings (every cooperative x product x grade), each with three tiers and one or
+    two certifications; a buyer with a fresh bearer token. Safe to run again: existing rows are
+    reused and the listings rebuilt only when their count is off. Returns (listings, token)."""
+    from django.db import transaction
+    from knox.models import AuthToken
+
+    from accounts.models import User
+    from backend.validators import credit_code_check_character
+    from products.models import Category, Certification, Grade, Listing, PriceTier, Product, Unit
+    from products.services import pinyin_for_search
+    from suppliers.models import Cooperative
+
+    with transaction.atomic():
+        category, _ = Category.objects.get_or_create(
+            slug="bench-produce", defaults={"name_zh": "山货", "name_en": "Mountain produce"}
+        )
+        certifications = [
+            Certification.objects.get_or_create(code=code, defaults={"name_zh": zh, "name_en": en})[
+                0
+            ]
+            for code, zh, en in CERTIFICATIONS
+        ]
+        coops = []
+        for i in range(cooperatives):
+            first17 = f"93522326MB{i:07d}"
+            coop, _ = Cooperative.objects.get_or_create(
+                credit_code=first17 + credit_code_check_character(first17),
+                defaults={
+                    "name_zh": f"石屯镇基准合作社{i + 1}",
+                    "name_en": f"Shitun Benchmark Cooperative {i + 1}",
+                    "village": "石屯村",
+                    "contact_phone": f"+86139{70_000_000 + i:08d}",
+                    "payout_reference": "bank:bench-****0001",
+                },
+            )
+            coops.append(coop)
+        items = []
+        for i in range(products):
+            zh, en = PRODUCT_NAMES[i % len(PRODUCT_NAMES)]
+            round_ = i // len(PRODUCT_NAMES)
+            name_zh = zh if round_ == 0 else f"{zh}{round_ + 1}号"
+            product, _ = Product.objects.get_or_create(
+                name_zh=name_zh,
+                defaults={
+                    "category": category,
+                    "name_en": en,
+                    "unit": Unit.KG,
+                    "pinyin": pinyin_for_search(name_zh),
+                },
+            )
+            items.append(product)
+
+        grades = list(Grade.values)
+        expected = len(coops) * len(items) * len(grades)
+        live = Listing.objects.filter(
+            cooperative__in=coops, product__in=items, status=Listing.Status.ACTIVE
+        )
+        if live.count() != expected or Listing.objects.filter(cooperative__in=coops).count() != (
+            expected
+        ):
+            Listing.objects.filter(cooperative__in=coops).delete()
+            listings = Listing.objects.bulk_create(
+                Listing(
+                    cooperative=coop,
+                    product=product,
+                    grade=grade,
+                    unit=Unit.KG,
+                    packaging="24 × 500 g jars per case",
+                    description="Seeded by benchmarks/listings.py.",
+                    min_order_quantity=Decimal("10"),
+                    order_increment=Decimal("5"),
+                    stock_on_hand=Decimal("1000"),
+                    lead_time_days=3,
+                    status=Listing.Status.ACTIVE,
+                )
+                for coop in coops
+                for product in items
+                for grade in grades
+            )
+            tiers = []
+            through = []
+            for n, listing in enumerate(listings):
+                price = Decimal(40 + n % 60)
+                for quantity, factor in (("10", "1"), ("100", "0.92"), ("500", "0.85")):
+                    unit_price = (price * Decimal(factor)).quantize(Decimal("0.01"))
+                    tiers.append(
+                        PriceTier(
+                            listing=listing, min_quantity=Decimal(quantity), unit_price=unit_price
+                        )
+                    )
+                for cert in certifications[n % 3 : n % 3 + 1 + n % 2]:
+                    through.append(
+                        Listing.certifications.through(listing=listing, certification=cert)
+                    )
+            PriceTier.objects.bulk_create(tiers)
+            Listing.certifications.through.objects.bulk_create(through)
+            print(f"seeded {len(listings)} listings, {len(tiers)} tiers, {len(through)} certs")
+
+        buyer, _ = User.objects.get_or_create(
+            phone=BUYER_PHONE, defaults={"name": "南明基准买家", "role": User.Role.BUYER}
+        )
+        AuthToken.objects.filter(user=buyer).delete()
+        _token, plain = AuthToken.objects.create(buyer)
+    return expected, plain
+
+
+# --- queries per request ------------------------------------------------------------------------
+
+
+def count_queries(token: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+    """(query string, results, SQL queries) per request, and the SQL of page_size=50."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(headers={"authorization": f"Bearer {token}"})
+    client.get(f"{LISTINGS_PATH}?page_size=10")  # warm up: connection, content types
+    rows, sql_of_50 = [], []
+    for page_size in (10, 50, 100):
+        for fields in ("", "&fields=id,base_price"):
+            query = f"?page_size={page_size}{fields}"
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(LISTINGS_PATH + query)
+            if response.status_code != 200:
+                sys.exit(f"GET {query} answered {response.status_code}: {response.content[:300]}")
+            results = len(response.json()["results"])
+            rows.append((query, results, len(captured.captured_queries)))
+            if page_size == 50 and not fields:
+                sql_of_50 = [item["sql"] for item in captured.captured_queries]
+    return rows, sql_of_50
+
+
+# --- gunicorn -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(*, workers: int, env: dict) -> tuple[subprocess.Popen, int]:
+    import gunicorn
+
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "backend.wsgi:application",
+        "--worker-class=sync",
+        f"--workers={workers}",
+        f"--bind=127.0.0.1:{port}",
+        f"--chdir={ROOT}",
+        "--log-level=warning",
+        "--timeout=60",
+    ]
+    if gunicorn.version_info >= (25, 1):
+        command.append("--no-control-socket")  # else every gunicorn here shares ~/.gunicorn
+    # A session of its own: Ctrl-C reaches this script, which then stops gunicorn in order.
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    return process, port
+
+
+def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited with status {process.returncode}")
+        try:
+            status, body = get(port, "/healthz", {}, timeout=5)
+        except OSError:
+            time.sleep(0.2)
+            continue
+        if status == 200:
+            return
+        sys.exit(f"/healthz answered {status}: {body[:300]!r}")
+    sys.exit(f"gunicorn did not answer /healthz within {timeout:.0f} s")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()  # graceful: the master stops its workers
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group we started
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+def get(port: int, path: str, headers: dict, timeout: float = 30) -> tuple[int, bytes]:
+    # gunicorn's sync workers close the connection after each response: one per request.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def run_load(*, port, path, headers, requests, concurrency, max_seconds) -> dict:
+    lock = threading.Lock()
+    stop = threading.Event()
+    sent = 0
+    latencies: list[float] = []
+    errors: Counter = Counter()
+    sizes: list[int] = []
+    deadline = time.monotonic() + max_seconds
+
+    def client() -> None:
+        nonlocal sent
+        mine, my_errors = [], Counter()
+        while not stop.is_set() and time.monotonic() < deadline:
+            with lock:
+                if sent >= requests:
+                    break
+                sent += 1
+            start = time.perf_counter()
+            try:
+                status, body = get(port, path, headers)
+            except (OSError, http.client.HTTPException) as exc:
+                my_errors[type(exc).__name__] += 1
+                continue
+            if status == 200:
+                mine.append(time.perf_counter() - start)
+                if not sizes:
+                    sizes.append(len(body))
+            else:
+                my_errors[f"HTTP {status}"] += 1
+        with lock:
+            latencies.extend(mine)
+            errors.update(my_errors)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    finally:
+        stop.set()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "elapsed": elapsed,
+        "ok": len(latencies),
+        "errors": errors,
+        "latencies": latencies,
+        "size": sizes[0] if sizes else 0,
+    }
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    args = parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark uses <db>_bench).")
+    bench_url, bench_name = bench_database(url)
+    ensure_database(bench_url, bench_name)
+
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("CACHE_KEY_PREFIX", "bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    if settings.DEBUG:
+        sys.exit("DEBUG is on: it keeps every query in memory; benchmark with DEBUG=false.")
+    call_command("migrate", verbosity=0, interactive=False)
+    listings, token = seed(cooperatives=args.cooperatives, products=args.products)
+    redis = settings.REDIS_URL or "not configured"
+    print(f"database {bench_name}, redis {redis}, {listings} live listings")
+
+    print("\nSQL queries per request (in-process, django.test.Client, bearer token):")
+    rows, sql_of_50 = count_queries(token)
+    print(f"  {'request':<60} {'results':>8} {'queries':>8}")
+    for query, results, queries in rows:
+        print(f"  GET {LISTINGS_PATH + query:<56} {results:>8} {queries:>8}")
+    if args.show_sql:
+        print("\n  SQL of GET ?page_size=50:")
+        for statement in sql_of_50:
+            print(f"    {statement}")
+    connections.close_all()
+
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if not args.no_gzip:
+        headers["Accept-Encoding"] = "gzip"
+    path = f"{LISTINGS_PATH}?page_size={args.page_size}"
+    env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false"}
+
+    # SIGTERM ends the script like Ctrl-C does, through the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    process, port = start_gunicorn(workers=args.workers, env=env)
+    try:
+        wait_healthy(process, port)
+        # Warm up: every worker opens its database connection before the clock starts.
+        run_load(
+            port=port,
+            path=path,
+            headers=headers,
+            requests=args.workers * 4,
+            concurrency=args.workers,
+            max_seconds=30,
+        )
+        print(
+            f"\nLoad: GET {path} x {args.requests}, {args.concurrency} concurrent clients, "
+            f"gunicorn {args.workers} sync workers on 127.0.0.1:{port}, "
+            f"gzip {'off' if args.no_gzip else 'on'}"
+        )
+        result = run_load(
+            port=port,
+            path=path,
+            headers=headers,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            max_seconds=args.max_seconds,
+        )
+    finally:
+        stop_gunicorn(process)
+
+    done = result["ok"] + sum(result["errors"].values())
+    latencies = result["latencies"]
+    print(f"  requests      {done} in {result['elapsed']:.1f} s (response {result['size']} bytes)")
+    print(f"  requests/s    {done / result['elapsed']:.1f}")
+    print(f"  p50 latency   {percentile(latencies, 0.50) * 1000:.1f} ms")
+    print(f"  p99 latency   {percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(f"  errors        {sum(result['errors'].values())}", end="")
+    print(f"  {json.dumps(dict(result['errors']))}" if result["errors"] else "")
+    if done < args.requests:
+        print(f"  stopped after --max-seconds {args.max_seconds:.0f}: {done} of {args.requests}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ninterrupted (gunicorn stopped)", file=sys.stderr)
+        sys.exit(130)
