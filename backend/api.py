@@ -19,28 +19,33 @@ class SparseFieldsMixin:
     """``?fields=id,name_zh`` answers with only those fields: smaller payloads for phones on
     weak mobile networks. Unknown names are a 400, not silently ignored."""
 
-    def get_serializer(self, *args, **kwargs):
-        serializer = super().get_serializer(*args, **kwargs)
-        request = self.request
-        raw = request.query_params.get("fields") if request is not None else None
-        if not raw or request.method != "GET":
-            return serializer
-        target = (
-            serializer.child if isinstance(serializer, serializers.ListSerializer) else serializer
-        )
+    def requested_fields(self, available) -> set[str] | None:
+        """The fields the client asked for, or None for all of them."""
+        raw = self.request.query_params.get("fields") if self.request is not None else None
+        if not raw or self.request.method != "GET":
+            return None
         wanted = {name.strip() for name in raw.split(",") if name.strip()}
-        unknown = wanted - set(target.fields)
+        unknown = wanted - set(available)
         if unknown:
             raise ValidationError(
                 {
                     "fields": [
                         f"Unknown field(s): {', '.join(sorted(unknown))}. "
-                        f"Available: {', '.join(target.fields)}."
+                        f"Available: {', '.join(available)}."
                     ]
                 }
             )
-        for name in set(target.fields) - wanted:
-            target.fields.pop(name)
+        return wanted
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        target = (
+            serializer.child if isinstance(serializer, serializers.ListSerializer) else serializer
+        )
+        wanted = self.requested_fields(list(target.fields))
+        if wanted is not None:
+            for name in set(target.fields) - wanted:
+                target.fields.pop(name)
         return serializer
 
 

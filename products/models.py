@@ -56,6 +56,7 @@ class Certification(models.Model):
     class Meta:
         verbose_name = _("certification")
         verbose_name_plural = _("certifications")
+        ordering = ["code"]
 
     def __str__(self):
         return self.name_zh

@@ -58,3 +58,85 @@ def lot_list(*, user: User) -> QuerySet[Lot]:
         .select_related("listing")
         .prefetch_related(Prefetch("contributions", queryset=contributions))
     )
+
+
+# The listing list is the hottest read (phones browse it, partner systems poll it). It is
+# built from plain rows: no model instances, no per-field serializer calls, three queries
+# whatever the page size. ListingSerializer stays the definition of the shape (detail, writes,
+# OpenAPI); tests/products/test_listing_rows.py holds the two to the same output.
+LISTING_ROW_COLUMNS = {
+    "id": "id",
+    "cooperative": "cooperative_id",
+    "cooperative_name": "cooperative__name_zh",
+    "product": "product_id",
+    "product_name_zh": "product__name_zh",
+    "product_name_en": "product__name_en",
+    "category": "product__category_id",
+    "grade": "grade",
+    "unit": "unit",
+    "packaging": "packaging",
+    "description": "description",
+    "min_order_quantity": "min_order_quantity",
+    "order_increment": "order_increment",
+    "base_price": "base_price",
+    "stock_on_hand": "stock_on_hand",
+    "stock_reserved": "stock_reserved",
+    "lead_time_days": "lead_time_days",
+    "status": "status",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+
+
+def listing_rows_queryset(queryset: QuerySet[Listing]) -> QuerySet:
+    """The (filtered, ordered) listing queryset as rows with the list's columns."""
+    return queryset.prefetch_related(None).values(*LISTING_ROW_COLUMNS.values())
+
+
+def listing_rows(rows: list[dict], *, fields: set[str] | None = None) -> list[dict]:
+    """Turn a page of rows into the listing list's JSON-ready dicts (the same shape
+    ListingSerializer gives), fetching tiers and certifications for the page in one query
+    each, and only when asked for."""
+    from rest_framework.fields import DateTimeField
+
+    wanted = (
+        fields
+        if fields is not None
+        else {*LISTING_ROW_COLUMNS, "available_quantity", "tiers", "certifications"}
+    )
+    ids = [row["id"] for row in rows]
+    tiers: dict[int, list[dict]] = {}
+    if "tiers" in wanted:
+        for listing_id, min_quantity, unit_price in (
+            PriceTier.objects.filter(listing_id__in=ids)
+            .order_by("listing_id", "min_quantity")
+            .values_list("listing_id", "min_quantity", "unit_price")
+        ):
+            tiers.setdefault(listing_id, []).append(
+                {"min_quantity": str(min_quantity), "unit_price": str(unit_price)}
+            )
+    certifications: dict[int, list[str]] = {}
+    if "certifications" in wanted:
+        through = Listing.certifications.through.objects
+        for listing_id, code in (
+            through.filter(listing_id__in=ids)
+            .order_by("certification__code")
+            .values_list("listing_id", "certification__code")
+        ):
+            certifications.setdefault(listing_id, []).append(code)
+
+    as_datetime = DateTimeField().to_representation
+    out = []
+    for row in rows:
+        item = {name: row[column] for name, column in LISTING_ROW_COLUMNS.items()}
+        available = item["stock_on_hand"] - item["stock_reserved"]
+        for name in ("min_order_quantity", "order_increment", "stock_on_hand", "stock_reserved"):
+            item[name] = str(item[name])
+        item["base_price"] = None if item["base_price"] is None else str(item["base_price"])
+        item["available_quantity"] = str(available)
+        item["created_at"] = as_datetime(item["created_at"])
+        item["updated_at"] = as_datetime(item["updated_at"])
+        item["tiers"] = tiers.get(row["id"], [])
+        item["certifications"] = certifications.get(row["id"], [])
+        out.append({name: value for name, value in item.items() if name in wanted})
+    return out

@@ -108,6 +108,12 @@ class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
     def get_queryset(self):
         return selectors.listing_list(user=self.request.user)
 
+    def list(self, request, *args, **kwargs):
+        fields = self.requested_fields(ListingSerializer.Meta.fields)
+        queryset = selectors.listing_rows_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(selectors.listing_rows(page, fields=fields))
+
     def cooperative_id_of(self, listing) -> int:
         return listing.cooperative_id
 
