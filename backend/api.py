@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db import models
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, pagination, serializers
 from rest_framework.exceptions import ValidationError
 
@@ -95,3 +96,9 @@ class SearchFilter(filters.SearchFilter):
                 {self.search_param: [f"Search for at most {self.max_length} characters."]}
             )
         return super().get_search_terms(request)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, with our FilterSet (strict booleans) for filterset_fields too."""
+
+    filterset_base = FilterSet

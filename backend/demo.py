@@ -9,10 +9,15 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import PartnerApiKey, User
 from accounts.services import user_create
 from backend.validators import credit_code_check_character
+from buyers import services as buyers
+from buyers.models import BuyerOrganisation, Membership
+from orders.services.placement import LineRequest, order_place
+from orders.services.standing import standing_order_create
 from products import services as products
 from products.models import Certification, Grade, Listing, Unit
 from suppliers import services as suppliers
@@ -28,12 +33,14 @@ USERS = [
     ("13800000003", "罗秀英 (通草合作社)", User.Role.COOPERATIVE_MANAGER),
     ("13800000004", "张丽 南明区农贸市场采购", User.Role.BUYER),
     ("13800000005", "陈强 惠民生鲜采购", User.Role.BUYER),
+    ("13800000007", "刘芳 惠民生鲜审批", User.Role.BUYER),
 ]
 
 
-def demo_credit_code(body: str) -> str:
-    """93 = farmers' cooperative, 522326 = Wangmo county; the check character is computed."""
-    first17 = f"93522326{body}"
+def demo_credit_code(body: str, prefix: str = "93522326") -> str:
+    """93 = farmers' cooperative, 522326 = Wangmo county (91520102: a company in Nanming);
+    the check character is computed."""
+    first17 = f"{prefix}{body}"
     return first17 + credit_code_check_character(first17)
 
 
@@ -62,6 +69,7 @@ def load_demo() -> bool:
         village="石屯村",
         contact_phone="13985900001",
         payout_reference="bank:ICBC-Wangmo-****6621",
+        min_order_value=Decimal("500.00"),
         managers=[users["13800000002"]],
     )
     tongcao_coop = suppliers.cooperative_create(
@@ -236,5 +244,79 @@ def load_demo() -> bool:
         "TC-2026-11-01",
         20,
         [(herb[0], "180"), (herb[1], "120"), (herb[2], "90.5"), (herb[4], "60")],
+    )
+
+    # Nanming's buyers: a farmers' market, a fresh-food supermarket chain (orders above
+    # ¥20,000 need its approver) and Hema's replenishment system.
+    market = buyers.organisation_create(
+        name_zh="南明区农贸市场",
+        name_en="Nanming Farmers' Market",
+        kind=BuyerOrganisation.Kind.FARMERS_MARKET,
+        credit_code=demo_credit_code("MA6DNM01K", prefix="91520102"),
+        contact_phone="085185550001",
+    )
+    huimin = buyers.organisation_create(
+        name_zh="惠民生鲜超市",
+        name_en="Huimin Fresh Supermarkets",
+        kind=BuyerOrganisation.Kind.SUPERMARKET_CHAIN,
+        credit_code=demo_credit_code("MA6DHM02L", prefix="91520102"),
+        contact_phone="085185550002",
+        approval_threshold=Decimal("20000.00"),
+    )
+    hema = buyers.organisation_create(
+        name_zh="盒马鲜生(贵阳)",
+        name_en="Hema Fresh (Guiyang)",
+        kind=BuyerOrganisation.Kind.SUPERMARKET_CHAIN,
+        credit_code=demo_credit_code("MA6DHX03M", prefix="91520102"),
+        contact_phone="085185550003",
+    )
+    market_hall = buyers.store_create(
+        organisation=market, name="花果园农贸市场", address="贵阳市南明区花果园大街 1 号"
+    )
+    xinhua = buyers.store_create(
+        organisation=huimin,
+        name="新华路店",
+        address="贵阳市南明区新华路 88 号",
+        contact_name="周店长",
+        contact_phone="13885100001",
+    )
+    buyers.store_create(organisation=huimin, name="油榨街店", address="贵阳市南明区油榨街 12 号")
+    buyers.store_create(organisation=hema, name="南明万象汇店", address="贵阳市南明区花果园万象汇")
+    buyers.membership_set(
+        organisation=market, user=users["13800000004"], role=Membership.Role.PURCHASER
+    )
+    buyers.membership_set(
+        organisation=huimin, user=users["13800000005"], role=Membership.Role.PURCHASER
+    )
+    buyers.membership_set(
+        organisation=huimin, user=users["13800000007"], role=Membership.Role.APPROVER
+    )
+    buyers.membership_set(organisation=hema, user=partner, role=Membership.Role.PURCHASER)
+
+    today = timezone.localdate()
+    products.negotiated_price_create(
+        listing=honey_bulk,
+        organisation=huimin,
+        valid_from=today,
+        valid_until=today + datetime.timedelta(days=90),
+        tiers=tiers(("50", "64.00"), ("200", "59.00")),
+        note="2026 年度框架协议",
+    )
+    standing_order_create(
+        user=users["13800000005"],
+        store=xinhua,
+        weekday=0,
+        lead_days=3,
+        lines=[{"listing": honey_bulk, "quantity": Decimal("200")}],
+        note="每周一 200 公斤一级土蜂蜜 (every Monday, 200 kg grade-one honey)",
+    )
+    order_place(
+        user=users["13800000004"],
+        store=market_hall,
+        lines=[
+            LineRequest(honey_cases.pk, Decimal("10")),
+            LineRequest(tongcao_first.pk, Decimal("20")),
+        ],
+        note="demo order",
     )
     return True

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "backend",
     "accounts",
     "suppliers",
+    "buyers",
     "products",
     "orders",
 ]
@@ -119,11 +120,29 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "jobs-heartbeat": {"task": "backend.tasks.jobs_heartbeat", "schedule": 30.0},
+    "expire-order-reservations": {
+        "task": "orders.tasks.expire_reservations",
+        "schedule": timedelta(minutes=5),
+    },
+    "place-standing-orders": {
+        "task": "orders.tasks.place_standing_orders",
+        "schedule": timedelta(minutes=30),
+    },
+    "purge-idempotency-keys": {
+        "task": "backend.tasks.purge_idempotency_keys",
+        "schedule": timedelta(hours=6),
+    },
     "purge-expired-tokens": {
         "task": "accounts.tasks.purge_expired_tokens",
         "schedule": timedelta(hours=1),
     },
 }
+
+# --- Orders -------------------------------------------------------------------------------------
+# Idempotency-Key answers are kept this long (the API promises at least 24 hours).
+IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
+# Stock reserved by an order that nobody confirms (or approves) in time goes back on sale.
+ORDER_RESERVATION_TTL = timedelta(hours=env.int("ORDER_RESERVATION_TTL_HOURS", default=48))
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -147,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "backend.api.FilterBackend",
         "backend.api.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -184,6 +203,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ListingStatusEnum": "products.models.Listing.Status",
         "UnitEnum": "products.models.Unit",
+        "FulfilmentStatusEnum": "orders.models.FulfilmentStatus",
     },
 }
 

@@ -13,3 +13,11 @@ def jobs_heartbeat() -> float:
     now = time.time()
     cache.set(HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Forget Idempotency-Key answers older than IDEMPOTENCY_KEY_TTL."""
+    from .idempotency import purge_expired_keys
+
+    return purge_expired_keys()

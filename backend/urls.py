@@ -8,6 +8,8 @@ api_v1 = [
     path("auth/", include("accounts.urls")),
     path("", include("suppliers.urls")),
     path("", include("products.urls")),
+    path("", include("buyers.urls")),
+    path("", include("orders.urls")),
 ]
 
 urlpatterns = [

@@ -1,2 +1,279 @@
-# Buyer organisations, orders, fulfilments and events arrive with the bulk-orders issue.
-# Until then a buyer is a user with role "buyer" (accounts.User.Role.BUYER).
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from buyers.models import BuyerOrganisation, Store
+from products.models import MONEY, QUANTITY, Listing, Lot
+from suppliers.models import Cooperative
+
+
+class FulfilmentStatus(models.TextChoices):
+    """One cooperative's part of an order moves through these; orders/lifecycle.py says which
+    moves are allowed and who may make them."""
+
+    PENDING_APPROVAL = "pending_approval", _("waiting for the buyer's approval")
+    PLACED = "placed", _("placed")
+    CONFIRMED = "confirmed", _("confirmed")
+    REJECTED = "rejected", _("rejected")
+    PACKED = "packed", _("packed")
+    SHIPPED = "shipped", _("shipped")
+    DELIVERED = "delivered", _("delivered")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Order(models.Model):
+    """A buyer's bulk order: one delivery address, lines from one or more cooperatives, split
+    into one fulfilment per cooperative. Its status follows from its fulfilments."""
+
+    organisation = models.ForeignKey(
+        BuyerOrganisation, on_delete=models.PROTECT, related_name="orders"
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_placed"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=FulfilmentStatus.choices)
+    total = models.DecimalField(_("total (CNY)"), **MONEY)
+    requested_delivery_date = models.DateField(_("requested delivery date"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    # Unconfirmed (or unapproved) reservations give their stock back after this.
+    reservation_expires_at = models.DateTimeField(_("reservation expires at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders_approved",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    reorder_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reorders"
+    )
+    standing_order = models.ForeignKey(
+        "StandingOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "-id"]),
+            models.Index(fields=["status", "reservation_expires_at"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.organisation}"
+
+
+class Fulfilment(models.Model):
+    """One cooperative's part of an order: it confirms, packs and ships it on its own."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="fulfilments"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=FulfilmentStatus.choices)
+    subtotal = models.DecimalField(_("subtotal (CNY)"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "cooperative"], name="fulfilment_one_per_cooperative"
+            ),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="fulfilment_subtotal_gte_0"),
+        ]
+        indexes = [models.Index(fields=["cooperative", "status"])]
+
+    def __str__(self):
+        return f"#{self.order_id}/{self.cooperative_id} {self.status}"
+
+
+class OrderLine(models.Model):
+    """What was ordered of one listing, at the price that applied when the order was placed.
+    The quantity that counts moves from ordered to confirmed to accepted at delivery."""
+
+    class PriceSource(models.TextChoices):
+        PUBLIC = "public", _("public tiers")
+        NEGOTIATED = "negotiated", _("negotiated price")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.DecimalField(_("quantity ordered"), **QUANTITY)
+    unit_price = models.DecimalField(_("unit price (CNY)"), **MONEY)
+    price_source = models.CharField(max_length=10, choices=PriceSource.choices)
+    confirmed_quantity = models.DecimalField(
+        _("quantity confirmed"), null=True, blank=True, **QUANTITY
+    )
+    accepted_quantity = models.DecimalField(
+        _("quantity accepted"), null=True, blank=True, **QUANTITY
+    )
+    delivery_note = models.CharField(_("shortfall or quality note"), max_length=500, blank=True)
+    line_total = models.DecimalField(_("line total (CNY)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "listing"], name="order_line_one_per_listing"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gt=0), name="order_line_unit_price_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_quantity__isnull=True)
+                | (Q(confirmed_quantity__gte=0) & Q(confirmed_quantity__lte=F("quantity"))),
+                name="order_line_confirmed_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_quantity__isnull=True)
+                | (Q(accepted_quantity__gte=0) & Q(accepted_quantity__lte=F("confirmed_quantity"))),
+                name="order_line_accepted_within_confirmed",
+            ),
+            models.CheckConstraint(condition=Q(line_total__gte=0), name="order_line_total_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.listing} × {self.quantity}"
+
+    @property
+    def effective_quantity(self):
+        """The quantity the buyer pays for at this point of the lifecycle."""
+        if self.accepted_quantity is not None:
+            return self.accepted_quantity
+        if self.confirmed_quantity is not None:
+            return self.confirmed_quantity
+        return self.quantity
+
+
+class PickAllocation(models.Model):
+    """Which lot supplies how much of a line (the pick list): drawn when the part is packed,
+    first in first out unless the manager picks lots."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="picks")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="picks")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "lot"], name="pick_one_per_line_lot"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pick_quantity_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.lot} → {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """Every change of an order: who, when, from, to, and a note. The backbone that notices,
+    webhooks and reports will read."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    fulfilment = models.ForeignKey(
+        Fulfilment, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )  # null: the system (expiry, standing orders)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self):
+        return f"#{self.order_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class StandingOrder(models.Model):
+    """A recurring order (e.g. every Monday, 200 kg of grade-A honey to the Xinhua Road store),
+    placed by a beat job once per week as a normal order."""
+
+    organisation = models.ForeignKey(
+        BuyerOrganisation, on_delete=models.CASCADE, related_name="standing_orders"
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="standing_orders")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), help_text=_("0 = Monday … 6 = Sunday (Asia/Shanghai)")
+    )
+    lead_days = models.PositiveSmallIntegerField(
+        _("days from placing to requested delivery"), default=0
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("standing order")
+        verbose_name_plural = _("standing orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="standing_order_weekday"),
+            models.CheckConstraint(condition=Q(lead_days__lte=60), name="standing_order_lead"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} every weekday {self.weekday}"
+
+
+class StandingOrderLine(models.Model):
+    standing_order = models.ForeignKey(
+        StandingOrder, on_delete=models.CASCADE, related_name="lines"
+    )
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["standing_order", "listing"], name="standing_line_one_per_listing"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="standing_line_qty_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.listing_id} × {self.quantity}"
+
+
+class StandingOrderRun(models.Model):
+    """One occurrence of a standing order. Unique per period, so the job placing it can run
+    twice and still place one order."""
+
+    class Outcome(models.TextChoices):
+        PLACED = "placed", _("placed in full")
+        PARTIAL = "partial", _("placed in part")
+        FAILED = "failed", _("could not be placed")
+
+    standing_order = models.ForeignKey(StandingOrder, on_delete=models.CASCADE, related_name="runs")
+    period = models.DateField(_("period (the day it was due)"))
+    order = models.OneToOneField(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="standing_run"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["standing_order", "period"], name="standing_run_once_per_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.standing_order_id} @ {self.period}: {self.outcome}"

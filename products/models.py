@@ -217,6 +217,8 @@ class Lot(models.Model):
     code = models.CharField(_("lot code"), max_length=40)
     harvest_date = models.DateField(_("harvest date"))
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    # How much of the lot pick lists have drawn (first in, first out, or the manager's pick).
+    quantity_picked = models.DecimalField(_("quantity picked"), default=0, **QUANTITY)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
     households = models.ManyToManyField(
         Household, through="LotContribution", related_name="lots", verbose_name=_("households")
@@ -228,6 +230,10 @@ class Lot(models.Model):
         verbose_name_plural = _("lots")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="lot_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_picked__gte=0) & Q(quantity_picked__lte=F("quantity")),
+                name="lot_picked_within_quantity",
+            ),
             # The code is the retry key of lot_receive: the same lot cannot add stock twice.
             models.UniqueConstraint(fields=["listing", "code"], name="lot_code_unique_per_listing"),
         ]
@@ -263,3 +269,63 @@ class LotContribution(models.Model):
 
     def __str__(self):
         return f"{self.lot} ← {self.household}: {self.quantity}"
+
+
+class NegotiatedPrice(models.Model):
+    """One buyer organisation's own price table for a listing, valid for a date range. It takes
+    precedence over the public tiers, and no other buyer sees it."""
+
+    listing = models.ForeignKey(
+        Listing,
+        on_delete=models.CASCADE,
+        related_name="negotiated_prices",
+        verbose_name=_("listing"),
+    )
+    organisation = models.ForeignKey(
+        "buyers.BuyerOrganisation",
+        on_delete=models.CASCADE,
+        related_name="negotiated_prices",
+        verbose_name=_("buyer organisation"),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("negotiated price")
+        verbose_name_plural = _("negotiated prices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=F("valid_from")), name="negotiated_price_valid_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "listing", "valid_from"])]
+
+    def __str__(self):
+        return f"{self.listing} → {self.organisation} ({self.valid_from}–{self.valid_until})"
+
+
+class NegotiatedPriceTier(models.Model):
+    negotiated_price = models.ForeignKey(
+        NegotiatedPrice, on_delete=models.CASCADE, related_name="tiers"
+    )
+    min_quantity = models.DecimalField(_("from quantity"), **QUANTITY)
+    unit_price = models.DecimalField(_("unit price (CNY)"), **MONEY)
+
+    class Meta:
+        ordering = ["min_quantity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["negotiated_price", "min_quantity"], name="negotiated_tier_unique_threshold"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_quantity__gt=0), name="negotiated_tier_qty_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gt=0), name="negotiated_tier_price_gt_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"≥{self.min_quantity}: ¥{self.unit_price}"

@@ -3,9 +3,10 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.models import User
+from buyers.selectors import organisation_id_of
 from suppliers.selectors import managed_cooperative_ids
 
-from .models import Category, Listing, Lot, LotContribution, PriceTier
+from .models import Category, Listing, Lot, LotContribution, NegotiatedPrice, PriceTier
 
 
 def category_descendant_ids(*, category_id: int) -> list[int]:
@@ -140,3 +141,16 @@ def listing_rows(rows: list[dict], *, fields: set[str] | None = None) -> list[di
         item["certifications"] = certifications.get(row["id"], [])
         out.append({name: value for name, value in item.items() if name in wanted})
     return out
+
+
+def negotiated_price_list(*, user: User) -> QuerySet:
+    """A negotiated price is seen by staff, the listing's cooperative and the one buyer
+    organisation it is for; no other buyer."""
+    qs = NegotiatedPrice.objects.select_related("listing").prefetch_related("tiers")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.role == User.Role.STAFF:
+        return qs
+    if user.role == User.Role.COOPERATIVE_MANAGER:
+        return qs.filter(listing__cooperative_id__in=managed_cooperative_ids(user=user))
+    return qs.filter(organisation_id=organisation_id_of(user=user))

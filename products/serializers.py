@@ -6,7 +6,15 @@ from rest_framework import serializers
 from suppliers.models import Cooperative, Household
 from suppliers.selectors import can_see_private_cooperative_data
 
-from .models import Category, Certification, Listing, Lot, PriceTier, Product
+from .models import (
+    Category,
+    Certification,
+    Listing,
+    Lot,
+    NegotiatedPrice,
+    PriceTier,
+    Product,
+)
 
 # Bounds that catch typos and absurd input long before the database's digit limits.
 MAX_QUANTITY = Decimal("100000000")  # 100 million units
@@ -214,3 +222,23 @@ class LotSerializer(serializers.ModelSerializer):
             ],
             many=True,
         ).data
+
+
+class NegotiatedPriceSerializer(serializers.ModelSerializer):
+    """A buyer organisation's own tier table for a listing, valid for a date range."""
+
+    tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
+
+    class Meta:
+        model = NegotiatedPrice
+        fields = [
+            "id",
+            "listing",
+            "organisation",
+            "valid_from",
+            "valid_until",
+            "tiers",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]

@@ -15,7 +15,17 @@ from backend.services import model_create, model_update
 from suppliers.models import Cooperative, Household
 
 from . import stock
-from .models import Category, Certification, Listing, Lot, LotContribution, PriceTier, Product
+from .models import (
+    Category,
+    Certification,
+    Listing,
+    Lot,
+    LotContribution,
+    NegotiatedPrice,
+    NegotiatedPriceTier,
+    PriceTier,
+    Product,
+)
 
 
 def pinyin_for_search(name_zh: str) -> str:
@@ -282,3 +292,53 @@ def lot_update(*, lot: Lot, data: dict) -> Lot:
         _check_harvest_date(data["harvest_date"])
     lot, _ = model_update(instance=lot, data=data)
     return lot
+
+
+# --- Negotiated prices ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def negotiated_price_create(
+    *,
+    listing: Listing,
+    organisation,
+    valid_from: datetime.date,
+    valid_until: datetime.date,
+    tiers: list[dict],
+    note: str = "",
+) -> NegotiatedPrice:
+    """Give one buyer organisation its own price table for a listing, for a date range. Its
+    tiers follow the same rules as public ones; ranges for the same buyer and listing may not
+    overlap (one price applies on any day)."""
+    if valid_until < valid_from:
+        raise ValidationError({"valid_until": "The range ends before it starts."})
+    ordered = _validate_tiers(tiers, listing.min_order_quantity)
+    stock.listing_lock(listing.pk)  # serialise overlapping creations for this listing
+    overlapping = NegotiatedPrice.objects.filter(
+        listing=listing,
+        organisation=organisation,
+        valid_from__lte=valid_until,
+        valid_until__gte=valid_from,
+    ).values_list("pk", flat=True)
+    if overlapping:
+        raise Conflict(
+            "This buyer already has a negotiated price for this listing in that period.",
+            fields={"valid_from": [f"Overlaps negotiated price {list(overlapping)}."]},
+        )
+    negotiated = model_create(
+        NegotiatedPrice,
+        listing=listing,
+        organisation=organisation,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        note=note,
+    )
+    NegotiatedPriceTier.objects.bulk_create(
+        NegotiatedPriceTier(negotiated_price=negotiated, **tier) for tier in ordered
+    )
+    return negotiated
+
+
+def negotiated_price_delete(*, negotiated: NegotiatedPrice) -> None:
+    """Withdraw a negotiated price. Orders already placed keep the prices on their lines."""
+    negotiated.delete()

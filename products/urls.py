@@ -8,4 +8,5 @@ router.register("certifications", views.CertificationViewSet, basename="certific
 router.register("products", views.ProductViewSet, basename="product")
 router.register("listings", views.ListingViewSet, basename="listing")
 router.register("lots", views.LotViewSet, basename="lot")
+router.register("negotiated-prices", views.NegotiatedPriceViewSet, basename="negotiated-price")
 urlpatterns = router.urls

@@ -3,6 +3,7 @@ from rest_framework import mixins, viewsets
 from accounts.permissions import ReadAnyWriteCooperative, ReadAnyWriteStaff, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
 from backend.errors import Forbidden
+from backend.idempotency import IdempotentCreateMixin
 from suppliers.selectors import managed_cooperative_ids
 
 from . import selectors, services
@@ -13,12 +14,14 @@ from .serializers import (
     CertificationSerializer,
     ListingSerializer,
     LotSerializer,
+    NegotiatedPriceSerializer,
     ProductSerializer,
 )
 
 
 class CatalogViewSet(
     SparseFieldsMixin,
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -155,3 +158,36 @@ class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
         serializer.instance = services.lot_update(
             lot=serializer.instance, data=serializer.validated_data
         )
+
+
+class NegotiatedPriceViewSet(
+    CooperativeOwnedMixin,
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Negotiated prices: a cooperative (or staff) gives one buyer organisation its own tiers
+    for a listing, valid for a date range; they take precedence over the public tiers when
+    that buyer orders. Seen only by staff, the cooperative and that buyer."""
+
+    serializer_class = NegotiatedPriceSerializer
+    permission_classes = [ReadAnyWriteCooperative]
+    lookup_value_regex = bounded_id_regex()
+    filterset_fields = ["listing", "organisation"]
+    ordering_fields = ["id", "valid_from"]
+
+    def get_queryset(self):
+        return selectors.negotiated_price_list(user=self.request.user)
+
+    def cooperative_id_of(self, negotiated) -> int:
+        return negotiated.listing.cooperative_id
+
+    def perform_create(self, serializer):
+        self.check_manages(serializer.validated_data["listing"].cooperative_id)
+        serializer.instance = services.negotiated_price_create(**serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.negotiated_price_delete(negotiated=instance)

@@ -35,6 +35,10 @@ class Cooperative(models.Model):
         default=Decimal("0.0300"),
         help_text=_("Platform commission as a fraction of the goods value, e.g. 0.0300 = 3%."),
     )
+    # A cooperative's part of an order below this value is refused (not worth a delivery run).
+    min_order_value = models.DecimalField(
+        _("minimum order value (CNY)"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="managed_cooperatives",
@@ -57,6 +61,9 @@ class Cooperative(models.Model):
             models.CheckConstraint(
                 condition=Q(credit_code__regex=CREDIT_CODE_REGEX),
                 name="cooperative_credit_code_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_order_value__gte=0), name="cooperative_min_order_value_gte_0"
             ),
         ]
 

@@ -30,6 +30,7 @@ class CooperativeSerializer(serializers.ModelSerializer):
             "contact_phone",
             "payout_reference",
             "commission_rate",
+            "min_order_value",
             "managers",
             "is_active",
             "created_at",
@@ -40,6 +41,7 @@ class CooperativeSerializer(serializers.ModelSerializer):
             "commission_rate": {"min_value": Decimal("0"), "max_value": Decimal("0.5")},
             # Raw input may be "+86 139 1234 5678"; the service stores E.164 (≤ 16 characters).
             "contact_phone": {"max_length": 32},
+            "min_order_value": {"min_value": Decimal("0"), "max_value": Decimal("10000000")},
         }
 
     def to_representation(self, instance):

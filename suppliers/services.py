@@ -28,6 +28,7 @@ def cooperative_create(
     village: str = "",
     payout_reference: str = "",
     commission_rate: Decimal = Decimal("0.0300"),
+    min_order_value: Decimal = Decimal("0"),
     managers=(),
 ) -> Cooperative:
     cooperative = model_create(
@@ -40,6 +41,7 @@ def cooperative_create(
         contact_phone=normalize_cn_phone(contact_phone),
         payout_reference=payout_reference,
         commission_rate=commission_rate,
+        min_order_value=min_order_value,
     )
     cooperative.managers.set(managers)
     return cooperative

@@ -3,6 +3,7 @@ from rest_framework import mixins, viewsets
 from accounts.permissions import CooperativeStaffOnly, ReadAnyWriteStaff, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
 from backend.errors import Forbidden
+from backend.idempotency import IdempotentCreateMixin
 
 from . import selectors, services
 from .filters import CooperativeFilter, HouseholdFilter
@@ -11,6 +12,7 @@ from .serializers import CooperativeSerializer, HouseholdSerializer
 
 class CooperativeViewSet(
     SparseFieldsMixin,
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -39,7 +41,7 @@ class CooperativeViewSet(
         )
 
 
-class HouseholdViewSet(SparseFieldsMixin, viewsets.ModelViewSet):
+class HouseholdViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Member households (农户): personal data, for platform staff and the managers of the
     household's cooperative only."""
 

@@ -74,7 +74,10 @@ def test_beat_schedule_names_only_registered_tasks():
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert scheduled == {
         "backend.tasks.jobs_heartbeat",
+        "backend.tasks.purge_idempotency_keys",
         "accounts.tasks.purge_expired_tokens",
+        "orders.tasks.expire_reservations",
+        "orders.tasks.place_standing_orders",
     }
     assert scheduled <= set(app.tasks)
 

@@ -9,12 +9,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
 from backend.demo import PARTNER_API_KEY, PASSWORD, USERS, load_demo
+from buyers.models import BuyerOrganisation
+from orders.models import Order, OrderLine, StandingOrder
 from products.models import (
     Category,
     Certification,
     Listing,
     Lot,
     LotContribution,
+    NegotiatedPrice,
     PriceTier,
     Product,
 )
@@ -86,7 +89,20 @@ def test_live_listings_have_tiers_and_stock_from_lots(demo):
         assert listing.tiers.exists()
         received = listing.lots.aggregate(total=Sum("quantity"))["total"]
         assert received is not None and listing.stock_on_hand == received
-        assert listing.stock_reserved == Decimal(0)
+        # The demo order holds its lines' stock, nothing else does.
+        ordered = OrderLine.objects.filter(listing=listing).aggregate(total=Sum("quantity"))
+        assert listing.stock_reserved == (ordered["total"] or Decimal(0))
+
+
+def test_buyers_stores_standing_order_and_a_placed_order(demo):
+    huimin = BuyerOrganisation.objects.get(name_zh="惠民生鲜超市")
+    assert huimin.approval_threshold == Decimal("20000.00")
+    assert {m.role for m in huimin.memberships.all()} == {"purchaser", "approver"}
+    assert huimin.stores.filter(name="新华路店").exists()
+    assert StandingOrder.objects.filter(organisation=huimin, weekday=0).exists()
+    assert NegotiatedPrice.objects.filter(organisation=huimin).exists()
+    order = Order.objects.get()
+    assert order.status == "placed" and order.fulfilments.count() == 2
 
 
 def test_every_lot_is_traced_to_households_of_its_cooperative(demo):

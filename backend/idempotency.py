@@ -1,0 +1,103 @@
+"""``Idempotency-Key`` on POSTs that create something.
+
+The same key with the same request answers the original response and creates nothing more;
+the same key with a different request is a 422. The key row is written in the same
+transaction as what the request creates: a failed request leaves no key (so it can be
+retried), and two concurrent requests with one key serialise on the unique index, so the
+second sees the first's answer. Keys are kept IDEMPOTENCY_KEY_TTL (at least 24 hours).
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.response import Response
+
+from .errors import DomainError
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "idempotency_key_reused"
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    raw = f"{request.method} {request.path}\n{body}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            f"The {HEADER} was already used for a different request; use a new key for a new "
+            "request.",
+            fields={HEADER: ["Used for a different request."]},
+        )
+    return Response(
+        record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+class IdempotentCreateMixin:
+    """For viewsets: makes ``create`` (and any action wrapped with ``idempotent``) honour the
+    Idempotency-Key header."""
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(
+            request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs)
+        )
+
+
+def idempotent(request, handler) -> Response:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    if not key or len(key) > 255 or "\x00" in key:
+        raise DomainError(
+            "Idempotency-Key must be 1 to 255 characters.", fields={HEADER: ["Invalid."]}
+        )
+    fingerprint = _fingerprint(request)
+    fresh_after = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    existing = IdempotencyKey.objects.filter(
+        user=request.user, key=key, created_at__gte=fresh_after
+    ).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.filter(
+                user=request.user, key=key, created_at__lt=fresh_after
+            ).delete()  # an expired key may be used again
+            # Claim the key before doing the work: a concurrent request with the same key waits
+            # on the unique index here and then replays this one's answer.
+            record = IdempotencyKey.objects.create(
+                user=request.user,
+                key=key,
+                fingerprint=fingerprint,
+                response_status=0,
+                response_body={},
+            )
+            response = handler()  # errors raise, and roll the claim back with the work
+            record.response_status = response.status_code
+            record.response_body = response.data
+            record.save(update_fields=["response_status", "response_body"])
+            return response
+    except IntegrityError:
+        existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if existing is None:
+            raise  # the work itself hit a constraint
+        return _replay(existing, fingerprint)
+
+
+def purge_expired_keys() -> int:
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL - timedelta(hours=1)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,120 @@
+"""Reads of orders and fulfilments, scoped to what the user may see: buyers their
+organisation's, cooperative managers their cooperatives' parts, staff everything."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import F, Prefetch, QuerySet
+
+from accounts.models import User
+from buyers.selectors import organisation_id_of
+from products.models import Lot, LotContribution
+from suppliers.selectors import managed_cooperative_ids
+
+from .models import Fulfilment, Order, OrderEvent, OrderLine, PickAllocation
+
+THOUSANDTH = Decimal("0.001")
+
+
+def _lines():
+    return OrderLine.objects.select_related("listing__product").order_by("pk")
+
+
+def order_list(*, user: User) -> QuerySet[Order]:
+    qs = Order.objects.all()
+    if not (user.is_authenticated and user.role == User.Role.STAFF):
+        qs = qs.filter(organisation_id=organisation_id_of(user=user))
+    return qs.select_related("store", "organisation").prefetch_related(
+        Prefetch(
+            "fulfilments",
+            queryset=Fulfilment.objects.select_related("cooperative")
+            .prefetch_related(Prefetch("lines", queryset=_lines()))
+            .order_by("pk"),
+        )
+    )
+
+
+def fulfilment_list(*, user: User) -> QuerySet[Fulfilment]:
+    qs = Fulfilment.objects.all()
+    if not (user.is_authenticated and user.role == User.Role.STAFF):
+        organisation_id = organisation_id_of(user=user)
+        if organisation_id is not None:
+            qs = qs.filter(order__organisation_id=organisation_id)
+        else:
+            qs = qs.filter(cooperative_id__in=managed_cooperative_ids(user=user))
+    return qs.select_related("order__store", "order__organisation", "cooperative").prefetch_related(
+        Prefetch("lines", queryset=_lines())
+    )
+
+
+def order_events(*, order: Order) -> QuerySet[OrderEvent]:
+    return order.events.select_related("actor").order_by("pk")
+
+
+def _household_shares(lot: Lot, quantity: Decimal, contributions) -> list[dict]:
+    """Who supplied ``quantity`` of ``lot``: each household in proportion to what it gave the
+    lot (to the thousandth)."""
+    return [
+        {
+            "household": c.household_id,
+            "name": c.household.name,
+            "village": c.household.village,
+            "on_poverty_list": c.household.on_poverty_list,
+            "quantity": (quantity * c.quantity / lot.quantity).quantize(THOUSANDTH),
+        }
+        for c in contributions
+    ]
+
+
+def pick_list(*, fulfilment: Fulfilment) -> list[dict]:
+    """For each line, the lots that supply it and the households behind them: what was drawn
+    at packing, or, before packing, what first in first out would draw now."""
+    lines = list(fulfilment.lines.all())
+    picks: dict[int, list[tuple[Lot, Decimal]]] = defaultdict(list)
+    stored = PickAllocation.objects.filter(line__in=lines).select_related("lot").order_by("pk")
+    for pick in stored:
+        picks[pick.line_id].append((pick.lot, pick.quantity))
+    if not stored:
+        # Proposed draw: oldest harvest first, from what other pick lists have not taken.
+        open_lots = defaultdict(list)
+        for lot in Lot.objects.filter(
+            listing_id__in={line.listing_id for line in lines},
+            quantity_picked__lt=F("quantity"),
+        ).order_by("harvest_date", "pk"):
+            open_lots[lot.listing_id].append(lot)
+        for line in lines:
+            needed = (
+                line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity
+            )
+            for lot in open_lots[line.listing_id]:
+                if needed <= 0:
+                    break
+                take = min(needed, lot.quantity - lot.quantity_picked)
+                picks[line.pk].append((lot, take))
+                needed -= take
+    lot_ids = {lot.pk for entries in picks.values() for lot, _ in entries}
+    contributions = defaultdict(list)
+    for c in (
+        LotContribution.objects.filter(lot_id__in=lot_ids)
+        .select_related("household")
+        .order_by("pk")
+    ):
+        contributions[c.lot_id].append(c)
+    return [
+        {
+            "line": line.pk,
+            "listing": line.listing_id,
+            "drawn": bool(stored),
+            "lots": [
+                {
+                    "lot": lot.pk,
+                    "code": lot.code,
+                    "harvest_date": lot.harvest_date,
+                    "quantity": quantity,
+                    "households": _household_shares(lot, quantity, contributions[lot.pk]),
+                }
+                for lot, quantity in picks[line.pk]
+            ],
+        }
+        for line in lines
+    ]

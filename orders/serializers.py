@@ -1,0 +1,248 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from buyers.models import Store
+from products.models import Listing
+from products.serializers import MAX_QUANTITY, quantity_field
+
+from .models import Fulfilment, Order, OrderEvent, OrderLine, StandingOrder, StandingOrderRun
+
+DECIMAL_QUANTITY = {"max_digits": 12, "decimal_places": 3}
+
+
+# --- input -------------------------------------------------------------------------------------
+class LineInputSerializer(serializers.Serializer):
+    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all())
+    quantity = quantity_field()
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    store = serializers.PrimaryKeyRelatedField(queryset=Store.objects.all())
+    lines = LineInputSerializer(many=True, min_length=1, max_length=100)
+    requested_delivery_date = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ConfirmLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    quantity = serializers.DecimalField(min_value=0, max_value=MAX_QUANTITY, **DECIMAL_QUANTITY)
+
+
+class ConfirmSerializer(serializers.Serializer):
+    """Lines not named are confirmed in full; name a line with a lower quantity to confirm
+    short."""
+
+    lines = ConfirmLineSerializer(many=True, required=False, max_length=100)
+
+
+class PickSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    lot = serializers.IntegerField(min_value=1)
+    quantity = quantity_field()
+
+
+class PackSerializer(serializers.Serializer):
+    """Optional: the lots to draw each named line from; other lines are drawn first in, first
+    out."""
+
+    picks = PickSerializer(many=True, required=False, max_length=500)
+
+
+class DeliverLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(min_value=1)
+    accepted_quantity = serializers.DecimalField(
+        min_value=0, max_value=MAX_QUANTITY, **DECIMAL_QUANTITY
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DeliverSerializer(serializers.Serializer):
+    """Lines not named are accepted in full; accepting less needs a note (shortfall,
+    quality)."""
+
+    lines = DeliverLineSerializer(many=True, required=False, max_length=100)
+
+
+# --- output ------------------------------------------------------------------------------------
+class OrderLineSerializer(serializers.ModelSerializer):
+    product_name_zh = serializers.CharField(source="listing.product.name_zh", read_only=True)
+    unit = serializers.CharField(source="listing.unit", read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "listing",
+            "product_name_zh",
+            "unit",
+            "quantity",
+            "unit_price",
+            "price_source",
+            "confirmed_quantity",
+            "accepted_quantity",
+            "delivery_note",
+            "line_total",
+        ]
+
+
+class FulfilmentSummarySerializer(serializers.ModelSerializer):
+    cooperative_name = serializers.CharField(source="cooperative.name_zh", read_only=True)
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Fulfilment
+        fields = ["id", "cooperative", "cooperative_name", "status", "subtotal", "reason", "lines"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    store_name = serializers.CharField(source="store.name", read_only=True)
+    fulfilments = FulfilmentSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "organisation",
+            "store",
+            "store_name",
+            "placed_by",
+            "status",
+            "total",
+            "requested_delivery_date",
+            "note",
+            "reservation_expires_at",
+            "approved_by",
+            "approved_at",
+            "reorder_of",
+            "standing_order",
+            "fulfilments",
+            "created_at",
+        ]
+
+
+class PickHouseholdSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    name = serializers.CharField()
+    village = serializers.CharField()
+    on_poverty_list = serializers.BooleanField()
+    quantity = serializers.DecimalField(**DECIMAL_QUANTITY)
+
+
+class PickLotSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    code = serializers.CharField()
+    harvest_date = serializers.DateField()
+    quantity = serializers.DecimalField(**DECIMAL_QUANTITY)
+    households = PickHouseholdSerializer(many=True)
+
+
+class PickLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    listing = serializers.IntegerField()
+    drawn = serializers.BooleanField(help_text="True once packed; before, the proposed draw.")
+    lots = PickLotSerializer(many=True)
+
+
+class FulfilmentSerializer(FulfilmentSummarySerializer):
+    """A cooperative's part of an order, with the pick list for its managers and staff."""
+
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    buyer_name = serializers.CharField(source="order.organisation.name_zh", read_only=True)
+    store_name = serializers.CharField(source="order.store.name", read_only=True)
+    store_address = serializers.CharField(source="order.store.address", read_only=True)
+    requested_delivery_date = serializers.DateField(
+        source="order.requested_delivery_date", read_only=True
+    )
+    pick_list = serializers.SerializerMethodField()
+
+    class Meta(FulfilmentSummarySerializer.Meta):
+        fields = [
+            *FulfilmentSummarySerializer.Meta.fields,
+            "order",
+            "buyer_name",
+            "store_name",
+            "store_address",
+            "requested_delivery_date",
+            "pick_list",
+        ]
+
+    @extend_schema_field(PickLineSerializer(many=True, allow_null=True))
+    def get_pick_list(self, fulfilment):
+        """Households are personal data: the pick list is for the cooperative and staff."""
+        from suppliers.selectors import can_see_private_cooperative_data
+
+        from .selectors import pick_list
+
+        user = self.context["request"].user
+        if not can_see_private_cooperative_data(
+            user=user, cooperative_id=fulfilment.cooperative_id
+        ):
+            return None
+        return PickLineSerializer(pick_list(fulfilment=fulfilment), many=True).data
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.CharField(source="actor.name", read_only=True, default=None)
+
+    class Meta:
+        model = OrderEvent
+        fields = [
+            "id",
+            "fulfilment",
+            "actor",
+            "actor_name",
+            "from_status",
+            "to_status",
+            "note",
+            "created_at",
+        ]
+
+
+class StandingOrderLineSerializer(serializers.Serializer):
+    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all())
+    quantity = quantity_field()
+
+
+class StandingOrderRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StandingOrderRun
+        fields = ["period", "outcome", "order", "message", "created_at"]
+
+
+class StandingOrderSerializer(serializers.ModelSerializer):
+    lines = StandingOrderLineSerializer(many=True, min_length=1, max_length=100)
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    lead_days = serializers.IntegerField(min_value=0, max_value=60, required=False)
+    runs = StandingOrderRunSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = StandingOrder
+        fields = [
+            "id",
+            "organisation",
+            "store",
+            "weekday",
+            "lead_days",
+            "lines",
+            "is_active",
+            "note",
+            "runs",
+            "created_at",
+        ]
+        read_only_fields = ["organisation", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            # Change when and whether it runs; for other goods, make a new standing order.
+            for name in ("store", "lines"):
+                fields[name].read_only = True
+        return fields

@@ -1,0 +1,288 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from accounts.permissions import is_manager, is_staff
+from backend.api import FilterSet, IdFilter, SparseFieldsMixin, bounded_id_regex
+from backend.errors import Forbidden
+from backend.idempotency import IdempotentCreateMixin, idempotent
+from buyers.selectors import membership_of
+
+from . import selectors
+from .models import Fulfilment, FulfilmentStatus, Order, StandingOrder
+from .serializers import (
+    ConfirmSerializer,
+    DeliverSerializer,
+    FulfilmentSerializer,
+    OrderCreateSerializer,
+    OrderEventSerializer,
+    OrderSerializer,
+    PackSerializer,
+    ReasonSerializer,
+    RejectSerializer,
+    StandingOrderSerializer,
+)
+from .services import fulfilment as lifecycle_services
+from .services import placement, standing
+
+
+class BuyersAndStaff(BasePermission):
+    """Orders: purchasing teams (and their partner systems) and platform staff."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return is_staff(user) or membership_of(user=user) is not None
+
+
+class OrderFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=FulfilmentStatus.choices)
+    store = IdFilter(field_name="store_id")
+    cooperative = IdFilter(field_name="fulfilments__cooperative_id", distinct=True)
+    placed_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    placed_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Order
+        fields = ["status", "store", "cooperative", "placed_after", "placed_before"]
+
+
+class OrderViewSet(
+    SparseFieldsMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Bulk orders. A purchasing team sees its organisation's orders; staff see all.
+    Cooperatives work on their parts through /fulfilments/."""
+
+    serializer_class = OrderSerializer
+    permission_classes = [BuyersAndStaff]
+    lookup_value_regex = bounded_id_regex()
+    filterset_class = OrderFilter
+    ordering_fields = ["id", "created_at", "total"]
+
+    def get_queryset(self):
+        return selectors.order_list(user=self.request.user)
+
+    def _answer(self, order: Order, code=status.HTTP_200_OK) -> Response:
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(order).data, status=code)
+
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    def create(self, request):
+        """Place an order: all lines reserved or none (409 with what is available). Send an
+        Idempotency-Key to retry safely."""
+
+        def place():
+            data = OrderCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            lines = [
+                placement.LineRequest(line["listing"].pk, line["quantity"])
+                for line in data.validated_data["lines"]
+            ]
+            result = placement.order_place(
+                user=request.user,
+                store=data.validated_data["store"],
+                lines=lines,
+                requested_delivery_date=data.validated_data.get("requested_delivery_date"),
+                note=data.validated_data["note"],
+            )
+            return self._answer(result.order, status.HTTP_201_CREATED)
+
+        return idempotent(request, place)
+
+    @extend_schema(request=ReasonSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Buyers cancel before confirmation; staff any time before shipping."""
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = lifecycle_services.order_cancel(
+            order=self.get_object(), user=request.user, reason=data.validated_data["reason"]
+        )
+        return self._answer(order)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """An approver releases an order above the organisation's threshold."""
+        order = lifecycle_services.order_approve(order=self.get_object(), user=request.user)
+        return self._answer(order)
+
+    @extend_schema(request=None, responses={201: OrderSerializer})
+    @action(detail=True, methods=["post"])
+    def reorder(self, request, pk=None):
+        """Place the same lines again to the same store, at today's prices."""
+        source = self.get_object()
+        return idempotent(
+            request,
+            lambda: self._answer(
+                placement.order_reorder(order=source, user=request.user),
+                status.HTTP_201_CREATED,
+            ),
+        )
+
+    @extend_schema(responses=OrderEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def events(self, request, pk=None):
+        """Every change of the order: who, when, from, to, note."""
+        events = selectors.order_events(order=self.get_object())
+        return Response(OrderEventSerializer(events, many=True).data)
+
+
+class FulfilmentFilter(FilterSet):
+    status = django_filters.ChoiceFilter(choices=FulfilmentStatus.choices)
+    order = IdFilter(field_name="order_id")
+    cooperative = IdFilter(field_name="cooperative_id")
+
+    class Meta:
+        model = Fulfilment
+        fields = ["status", "order", "cooperative"]
+
+
+class FulfilmentPermission(BasePermission):
+    """Staff, cooperative managers and purchasing teams; the selector scopes what each sees."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return is_staff(user) or is_manager(user) or membership_of(user=user) is not None
+
+
+class FulfilmentViewSet(
+    SparseFieldsMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """Each cooperative's part of an order. Managers see their cooperatives' parts with the
+    pick list (which lots, which households); buyers their organisation's; staff all.
+    Transitions are POSTs; an illegal one is a 409 that lists the allowed moves."""
+
+    serializer_class = FulfilmentSerializer
+    permission_classes = [FulfilmentPermission]
+    lookup_value_regex = bounded_id_regex()
+    filterset_class = FulfilmentFilter
+    ordering_fields = ["id"]
+
+    def get_queryset(self):
+        return selectors.fulfilment_list(user=self.request.user)
+
+    def _answer(self, fulfilment: Fulfilment) -> Response:
+        fulfilment = self.get_queryset().get(pk=fulfilment.pk)
+        return Response(self.get_serializer(fulfilment).data)
+
+    @extend_schema(request=ConfirmSerializer, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm in full, or short by naming lines with lower quantities."""
+        data = ConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quantities = {
+            line["line"]: line["quantity"] for line in data.validated_data.get("lines", [])
+        }
+        return self._answer(
+            lifecycle_services.fulfilment_confirm(
+                fulfilment=self.get_object(), user=request.user, quantities=quantities
+            )
+        )
+
+    @extend_schema(request=RejectSerializer, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            lifecycle_services.fulfilment_reject(
+                fulfilment=self.get_object(),
+                user=request.user,
+                reason=data.validated_data["reason"],
+            )
+        )
+
+    @extend_schema(request=PackSerializer, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def pack(self, request, pk=None):
+        data = PackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        picks: dict[int, list] = {}
+        for pick in data.validated_data.get("picks", []):
+            picks.setdefault(pick["line"], []).append((pick["lot"], pick["quantity"]))
+        return self._answer(
+            lifecycle_services.fulfilment_pack(
+                fulfilment=self.get_object(), user=request.user, picks=picks
+            )
+        )
+
+    @extend_schema(request=None, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        return self._answer(
+            lifecycle_services.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
+        )
+
+    @extend_schema(request=DeliverSerializer, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def deliver(self, request, pk=None):
+        """The store records what it accepted, line by line."""
+        data = DeliverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        accepted = {
+            line["line"]: (line["accepted_quantity"], line["note"])
+            for line in data.validated_data.get("lines", [])
+        }
+        return self._answer(
+            lifecycle_services.fulfilment_deliver(
+                fulfilment=self.get_object(), user=request.user, accepted=accepted
+            )
+        )
+
+    @extend_schema(request=None, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._answer(
+            lifecycle_services.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
+        )
+
+    @extend_schema(request=ReasonSerializer, responses=FulfilmentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._answer(
+            lifecycle_services.fulfilment_cancel(
+                fulfilment=self.get_object(),
+                user=request.user,
+                reason=data.validated_data["reason"] or "cancelled",
+            )
+        )
+
+
+class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Recurring orders: placed by a beat job once per week on their weekday, as normal
+    orders; a run that could not be placed in full is recorded and e-mailed to the team."""
+
+    serializer_class = StandingOrderSerializer
+    permission_classes = [BuyersAndStaff]
+    lookup_value_regex = bounded_id_regex()
+
+    def get_queryset(self):
+        qs = StandingOrder.objects.prefetch_related("lines", "runs").order_by("-pk")
+        if is_staff(self.request.user):
+            return qs
+        membership = membership_of(user=self.request.user)
+        return qs.filter(organisation_id=membership.organisation_id if membership else None)
+
+    def perform_create(self, serializer):
+        if membership_of(user=self.request.user) is None:
+            raise Forbidden("Standing orders belong to a purchasing team.")
+        data = dict(serializer.validated_data)
+        serializer.instance = standing.standing_order_create(user=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        serializer.instance = standing.standing_order_update(
+            standing=serializer.instance, data=serializer.validated_data
+        )
