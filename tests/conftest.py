@@ -5,7 +5,14 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
-from tests.factories import CooperativeFactory, UserFactory
+from buyers.models import Membership
+from tests.factories import (
+    BuyerOrganisationFactory,
+    CooperativeFactory,
+    MembershipFactory,
+    StoreFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +87,65 @@ def buyer_user(db):
 
 
 @pytest.fixture
-def partner_user(db):
-    return UserFactory(role=User.Role.PARTNER)
+def organisation(db):
+    """A Nanming buyer organisation (no approval threshold) with one store."""
+    return BuyerOrganisationFactory()
+
+
+@pytest.fixture
+def store(organisation):
+    return StoreFactory(organisation=organisation)
+
+
+@pytest.fixture
+def other_organisation(db):
+    return BuyerOrganisationFactory()
+
+
+@pytest.fixture
+def other_store(other_organisation):
+    return StoreFactory(organisation=other_organisation)
+
+
+@pytest.fixture
+def purchaser_user(organisation):
+    return MembershipFactory(organisation=organisation, role=Membership.Role.PURCHASER).user
+
+
+@pytest.fixture
+def approver_user(organisation):
+    return MembershipFactory(organisation=organisation, role=Membership.Role.APPROVER).user
+
+
+@pytest.fixture
+def other_purchaser_user(other_organisation):
+    return MembershipFactory(organisation=other_organisation).user
+
+
+@pytest.fixture
+def purchaser(purchaser_user):
+    """Signed in as a purchaser of `organisation`."""
+    return client_for(purchaser_user)
+
+
+@pytest.fixture
+def approver(approver_user):
+    """Signed in as an approver of `organisation`."""
+    return client_for(approver_user)
+
+
+@pytest.fixture
+def other_purchaser(other_purchaser_user):
+    """Signed in as a purchaser of `other_organisation`."""
+    return client_for(other_purchaser_user)
+
+
+@pytest.fixture
+def partner_user(organisation):
+    """A partner system acting for `organisation` (a purchaser membership)."""
+    user = UserFactory(role=User.Role.PARTNER)
+    MembershipFactory(organisation=organisation, user=user, role=Membership.Role.PURCHASER)
+    return user
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from backend.validators import credit_code_check_character
+from buyers.models import BuyerOrganisation, Membership, Store
 from products.models import (
     Category,
     Certification,
@@ -155,3 +156,38 @@ class LotContributionFactory(factory.django.DjangoModelFactory):
     lot = factory.SubFactory(LotFactory)
     household = factory.SubFactory(HouseholdFactory)
     quantity = Decimal("50")
+
+
+def _buyer_credit_code(n: int) -> str:
+    first17 = f"91520102MA{n:07d}"
+    return first17 + credit_code_check_character(first17)
+
+
+class BuyerOrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BuyerOrganisation
+
+    name_zh = factory.Sequence(lambda n: f"南明区买家{n}")
+    name_en = factory.Sequence(lambda n: f"Nanming Buyer {n}")
+    kind = BuyerOrganisation.Kind.SUPERMARKET_CHAIN
+    credit_code = factory.Sequence(_buyer_credit_code)
+    contact_phone = factory.Sequence(lambda n: _phone(70_000_000 + n))
+    approval_threshold = None
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+
+    organisation = factory.SubFactory(BuyerOrganisationFactory)
+    name = factory.Sequence(lambda n: f"门店{n}")
+    address = factory.Sequence(lambda n: f"贵阳市南明区新华路 {n} 号")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organisation = factory.SubFactory(BuyerOrganisationFactory)
+    user = factory.SubFactory(UserFactory, role=User.Role.BUYER)
+    role = Membership.Role.PURCHASER
