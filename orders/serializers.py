@@ -4,8 +4,10 @@ from rest_framework import serializers
 from buyers.models import Store
 from products.models import Listing
 from products.serializers import MAX_QUANTITY, quantity_field
+from suppliers.selectors import can_see_private_cooperative_data
 
 from .models import Fulfilment, Order, OrderEvent, OrderLine, StandingOrder, StandingOrderRun
+from .selectors import pick_list
 
 DECIMAL_QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
@@ -152,7 +154,7 @@ class PickLineSerializer(serializers.Serializer):
 
 
 class FulfilmentSerializer(FulfilmentSummarySerializer):
-    """A cooperative's part of an order, with the pick list for its managers and staff."""
+    """A cooperative's part of an order, as listed."""
 
     order = serializers.IntegerField(source="order_id", read_only=True)
     buyer_name = serializers.CharField(source="order.organisation.name_zh", read_only=True)
@@ -161,7 +163,6 @@ class FulfilmentSerializer(FulfilmentSummarySerializer):
     requested_delivery_date = serializers.DateField(
         source="order.requested_delivery_date", read_only=True
     )
-    pick_list = serializers.SerializerMethodField()
 
     class Meta(FulfilmentSummarySerializer.Meta):
         fields = [
@@ -171,16 +172,21 @@ class FulfilmentSerializer(FulfilmentSummarySerializer):
             "store_name",
             "store_address",
             "requested_delivery_date",
-            "pick_list",
         ]
+
+
+class FulfilmentDetailSerializer(FulfilmentSerializer):
+    """One part with its pick list: which lots supply each line and which households are
+    behind them (for the cooperative's managers and staff; null for buyers)."""
+
+    pick_list = serializers.SerializerMethodField()
+
+    class Meta(FulfilmentSerializer.Meta):
+        fields = [*FulfilmentSerializer.Meta.fields, "pick_list"]
 
     @extend_schema_field(PickLineSerializer(many=True, allow_null=True))
     def get_pick_list(self, fulfilment):
         """Households are personal data: the pick list is for the cooperative and staff."""
-        from suppliers.selectors import can_see_private_cooperative_data
-
-        from .selectors import pick_list
-
         user = self.context["request"].user
         if not can_see_private_cooperative_data(
             user=user, cooperative_id=fulfilment.cooperative_id

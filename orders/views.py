@@ -16,6 +16,7 @@ from .models import Fulfilment, FulfilmentStatus, Order, StandingOrder
 from .serializers import (
     ConfirmSerializer,
     DeliverSerializer,
+    FulfilmentDetailSerializer,
     FulfilmentSerializer,
     OrderCreateSerializer,
     OrderEventSerializer,
@@ -162,7 +163,6 @@ class FulfilmentViewSet(
     pick list (which lots, which households); buyers their organisation's; staff all.
     Transitions are POSTs; an illegal one is a 409 that lists the allowed moves."""
 
-    serializer_class = FulfilmentSerializer
     permission_classes = [FulfilmentPermission]
     lookup_value_regex = bounded_id_regex()
     filterset_class = FulfilmentFilter
@@ -171,11 +171,15 @@ class FulfilmentViewSet(
     def get_queryset(self):
         return selectors.fulfilment_list(user=self.request.user)
 
+    def get_serializer_class(self):
+        # The pick list costs a few queries per part: on the detail, not on every list row.
+        return FulfilmentSerializer if self.action == "list" else FulfilmentDetailSerializer
+
     def _answer(self, fulfilment: Fulfilment) -> Response:
         fulfilment = self.get_queryset().get(pk=fulfilment.pk)
         return Response(self.get_serializer(fulfilment).data)
 
-    @extend_schema(request=ConfirmSerializer, responses=FulfilmentSerializer)
+    @extend_schema(request=ConfirmSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm in full, or short by naming lines with lower quantities."""
@@ -190,7 +194,7 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=RejectSerializer, responses=FulfilmentSerializer)
+    @extend_schema(request=RejectSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         data = RejectSerializer(data=request.data)
@@ -203,7 +207,7 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=PackSerializer, responses=FulfilmentSerializer)
+    @extend_schema(request=PackSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def pack(self, request, pk=None):
         data = PackSerializer(data=request.data)
@@ -217,14 +221,14 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=None, responses=FulfilmentSerializer)
+    @extend_schema(request=None, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
         return self._answer(
             lifecycle_services.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
         )
 
-    @extend_schema(request=DeliverSerializer, responses=FulfilmentSerializer)
+    @extend_schema(request=DeliverSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         """The store records what it accepted, line by line."""
@@ -240,14 +244,14 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=None, responses=FulfilmentSerializer)
+    @extend_schema(request=None, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._answer(
             lifecycle_services.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
         )
 
-    @extend_schema(request=ReasonSerializer, responses=FulfilmentSerializer)
+    @extend_schema(request=ReasonSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         data = ReasonSerializer(data=request.data)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from backend.errors import DomainError
 from backend.services import model_create, model_update
+from buyers.selectors import membership_of
 
 from ..models import StandingOrder, StandingOrderLine, StandingOrderRun
 from .placement import LineRequest, order_place
@@ -20,11 +21,18 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def standing_order_create(
-    *, user, store, weekday: int, lines: list[dict], lead_days: int = 0, note: str = ""
+    *,
+    user,
+    store,
+    weekday: int,
+    lines: list[dict],
+    lead_days: int = 0,
+    note: str = "",
+    is_active: bool = True,
 ) -> StandingOrder:
-    if store.organisation_id != getattr(
-        getattr(user, "buyer_membership", None), "organisation_id", None
-    ):
+    """A purchasing team's recurring order, to one of its own stores."""
+    membership = membership_of(user=user)
+    if membership is None or store.organisation_id != membership.organisation_id:
         raise ValidationError({"store": "Not a store of your organisation."})
     if not lines:
         raise ValidationError({"lines": "A standing order needs at least one line."})
@@ -38,6 +46,7 @@ def standing_order_create(
         weekday=weekday,
         lead_days=lead_days,
         note=note,
+        is_active=is_active,
     )
     StandingOrderLine.objects.bulk_create(
         StandingOrderLine(
