@@ -138,6 +138,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- E-mail (standing-order reports to purchasing teams) -------------------------------------
+# Console on the embedded default; e.g. smtp+tls://user:password@smtp.example.com:587 in prod.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shitun Market <noreply@localhost>")
+
 # --- Orders -------------------------------------------------------------------------------------
 # Idempotency-Key answers are kept this long (the API promises at least 24 hours).
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
