@@ -1,4 +1,5 @@
-"""Shared building blocks of the API views."""
+"""Shared building blocks of the API views. Settings name the filter backends and the
+pagination class here, so this module must not import DRF's views (see viewsets.py)."""
 
 import django_filters
 from django import forms

@@ -1,10 +1,8 @@
-from rest_framework import mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.permissions import is_staff
-from backend.api import SparseFieldsMixin, bounded_id_regex
 from backend.errors import Forbidden
-from backend.idempotency import IdempotentCreateMixin
+from backend.viewsets import ResourceViewSet
 
 from . import selectors, services
 from .models import Membership
@@ -34,21 +32,12 @@ class StoresPermission(BasePermission):
         return membership is not None and membership.role == Membership.Role.APPROVER
 
 
-class BuyerOrganisationViewSet(
-    SparseFieldsMixin,
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class BuyerOrganisationViewSet(ResourceViewSet):
     """Buyer organisations with their stores and members. Staff see and write all; members
     see their own."""
 
     serializer_class = BuyerOrganisationSerializer
     permission_classes = [StaffWritesMembersRead]
-    lookup_value_regex = bounded_id_regex()
     search_fields = ["name_zh", "name_en"]
     ordering_fields = ["id", "name_zh"]
     filterset_fields = ["kind", "is_active"]
@@ -67,20 +56,11 @@ class BuyerOrganisationViewSet(
         )
 
 
-class StoreViewSet(
-    SparseFieldsMixin,
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class StoreViewSet(ResourceViewSet):
     """Stores (门店): where orders are delivered."""
 
     serializer_class = StoreSerializer
     permission_classes = [StoresPermission]
-    lookup_value_regex = bounded_id_regex()
     search_fields = ["name", "address"]
     ordering_fields = ["id", "name"]
     filterset_fields = ["organisation", "is_active"]

@@ -1,9 +1,10 @@
 from rest_framework import mixins, viewsets
 
 from accounts.permissions import ReadAnyWriteCooperative, ReadAnyWriteStaff, is_staff
-from backend.api import SparseFieldsMixin, bounded_id_regex
+from backend.api import bounded_id_regex
 from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin
+from backend.viewsets import ResourceViewSet
 from suppliers.selectors import managed_cooperative_ids
 
 from . import selectors, services
@@ -19,18 +20,8 @@ from .serializers import (
 )
 
 
-class CatalogViewSet(
-    SparseFieldsMixin,
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class CatalogViewSet(ResourceViewSet):
     """Read by every signed-in role; nothing in the catalog is deleted (pause or deactivate)."""
-
-    lookup_value_regex = bounded_id_regex()
 
 
 class CategoryViewSet(CatalogViewSet):

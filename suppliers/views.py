@@ -1,30 +1,22 @@
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
 
 from accounts.permissions import CooperativeStaffOnly, ReadAnyWriteStaff, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
 from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin
+from backend.viewsets import ResourceViewSet
 
 from . import selectors, services
 from .filters import CooperativeFilter, HouseholdFilter
 from .serializers import CooperativeSerializer, HouseholdSerializer
 
 
-class CooperativeViewSet(
-    SparseFieldsMixin,
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class CooperativeViewSet(ResourceViewSet):
     """Cooperatives (合作社). Everyone signed in reads them; platform staff write them.
     Payout details and commission are shown to staff and the cooperative's managers only."""
 
     serializer_class = CooperativeSerializer
     permission_classes = [ReadAnyWriteStaff]
-    lookup_value_regex = bounded_id_regex()
     filterset_class = CooperativeFilter
     search_fields = ["name_zh", "name_en", "village"]
     ordering_fields = ["id", "name_zh", "created_at"]
