@@ -14,7 +14,9 @@ DECIMAL_QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
 # --- input -------------------------------------------------------------------------------------
 class LineInputSerializer(serializers.Serializer):
-    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all())
+    # An id, not a related field: order_place locks all listings in one query and names the
+    # line of any that is missing or not on sale (no query per line here).
+    listing = serializers.IntegerField(min_value=1, max_value=2**62)
     quantity = quantity_field()
 
 

@@ -83,7 +83,7 @@ class OrderViewSet(
             data = OrderCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             lines = [
-                placement.LineRequest(line["listing"].pk, line["quantity"])
+                placement.LineRequest(line["listing"], line["quantity"])
                 for line in data.validated_data["lines"]
             ]
             result = placement.order_place(
