@@ -1,10 +1,15 @@
+import time
+
 import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.conf import settings
 from django.core.cache import cache
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
+from backend.celery import app as celery_app
 from buyers.models import Membership
 from tests.factories import (
     BuyerOrganisationFactory,
@@ -194,3 +199,40 @@ def assert_error(response, status: int, code: str | None = None, field: str | No
     if field is not None:
         assert field in error["fields"], error
     return error
+
+
+WAIT_SECONDS = 20
+
+
+def wait_for(condition, timeout: float = WAIT_SECONDS) -> bool:
+    """Poll until condition() is true or the timeout passes (for effects of a worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return bool(condition())
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker thread on the project's app, consuming from the configured broker
+    (Redis in the test run). No ping check: it needs a result backend and the test-only
+    celery.ping task. Use with @pytest.mark.worker and django_db(transaction=True), since the
+    worker reads the database on its own connection."""
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as w:
+        yield w
+
+
+@pytest.fixture
+def finished_tasks():
+    """(task name, return value) of every task a worker finishes during the test, in order,
+    from Celery's task_postrun signal: there is no result backend to ask."""
+    finished = []
+
+    def record(sender=None, retval=None, **kwargs):
+        finished.append((sender.name, retval))
+
+    task_postrun.connect(record, weak=False)
+    yield finished
+    task_postrun.disconnect(record)

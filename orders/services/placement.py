@@ -121,16 +121,23 @@ def order_place(
                 errors[f"{at}.listing"] = ["This listing is not on sale."]
                 continue
             quantity = line.quantity
+            too_soon = requested_delivery_date is not None and requested_delivery_date < (
+                today + datetime.timedelta(days=listing.lead_time_days)
+            )
             if partial:
-                allowed = _largest_allowed(listing, quantity)
-                if allowed != quantity:
+                allowed = 0 if too_soon else _largest_allowed(listing, quantity)
+                if too_soon:
+                    adjusted.append(
+                        f"{listing.product.name_zh} ({listing.pk}): needs "
+                        f"{listing.lead_time_days} days to prepare, left out"
+                    )
+                elif allowed != quantity:
                     adjusted.append(
                         f"{listing.product.name_zh} ({listing.pk}): {_fmt(allowed)} of "
                         f"{_fmt(quantity)} {listing.unit}"
                     )
-                if not allowed:
-                    continue
-                wanted[listing.pk] = allowed
+                if allowed:
+                    wanted[listing.pk] = allowed
                 continue
             if quantity < listing.min_order_quantity:
                 errors[f"{at}.quantity"] = [
@@ -146,9 +153,7 @@ def order_place(
                     f"Only {_fmt(listing.available_quantity)} {listing.unit} available."
                 ]
                 available[str(listing.pk)] = _fmt(listing.available_quantity)
-            if requested_delivery_date is not None and requested_delivery_date < (
-                today + datetime.timedelta(days=listing.lead_time_days)
-            ):
+            if too_soon:
                 errors.setdefault("requested_delivery_date", []).append(
                     f"Listing {listing.pk} needs {listing.lead_time_days} days to prepare."
                 )

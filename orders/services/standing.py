@@ -97,9 +97,8 @@ def standing_order_run(
                         user=standing.created_by,
                         store=standing.store,
                         lines=lines,
-                        requested_delivery_date=period + datetime.timedelta(days=standing.lead_days)
-                        if standing.lead_days
-                        else None,
+                        requested_delivery_date=period
+                        + datetime.timedelta(days=standing.lead_days),
                         note=f"standing order {standing.pk}",
                         standing_order=standing,
                         partial=True,

@@ -6,11 +6,9 @@ import datetime
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -20,28 +18,10 @@ from accounts.tasks import purge_expired_tokens
 from backend.celery import app
 from backend.health import HEARTBEAT_KEY
 from backend.tasks import jobs_heartbeat
+from tests.conftest import WAIT_SECONDS, wait_for
 from tests.factories import UserFactory
 
 BASE_DIR = Path(settings.BASE_DIR)
-WAIT_SECONDS = 20
-
-
-def wait_for(condition, timeout: float = WAIT_SECONDS) -> bool:
-    """Poll until condition() is true or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return bool(condition())
-
-
-@pytest.fixture
-def worker():
-    """A real worker thread on the project's app; no ping check, since it needs a result
-    backend and the test-only celery.ping task."""
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as w:
-        yield w
 
 
 @pytest.mark.worker
