@@ -11,7 +11,7 @@ from buyers.selectors import organisation_id_of
 from products.models import Lot, LotContribution
 from suppliers.selectors import managed_cooperative_ids
 
-from .models import Fulfilment, Order, OrderEvent, OrderLine, PickAllocation
+from .models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
 
 THOUSANDTH = Decimal("0.001")
 
@@ -41,7 +41,10 @@ def fulfilment_list(*, user: User) -> QuerySet[Fulfilment]:
         if organisation_id is not None:
             qs = qs.filter(order__organisation_id=organisation_id)
         else:
-            qs = qs.filter(cooperative_id__in=managed_cooperative_ids(user=user))
+            # Cooperatives see a part once the buyer's approver has released it.
+            qs = qs.filter(cooperative_id__in=managed_cooperative_ids(user=user)).exclude(
+                status=FulfilmentStatus.PENDING_APPROVAL
+            )
     return qs.select_related("order__store", "order__organisation", "cooperative").prefetch_related(
         Prefetch("lines", queryset=_lines())
     )

@@ -1,0 +1,177 @@
+"""Placing orders never oversells: concurrent placements on separate PostgreSQL connections
+(real threads, released together by a barrier) queue on the listing rows, and the database
+CheckConstraint is the backstop when code goes around the stock service."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+
+from buyers.models import Membership
+from orders.models import Order, OrderLine
+from products.models import Listing
+from tests.conftest import client_for
+from tests.factories import ListingFactory, MembershipFactory
+
+D = Decimal
+URL = "/api/v1/orders/"
+JOIN_SECONDS = 45
+
+
+def race(requests: list) -> list:
+    """Run each callable in its own thread with its own database connection, all released at
+    once; answer each one's response (or the exception it raised)."""
+    barrier = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
+
+    def run(index, request):
+        try:
+            barrier.wait(timeout=20)
+            results[index] = request()
+        except Exception as exc:  # reported by the test below, not swallowed
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(index, request), daemon=True)
+        for index, request in enumerate(requests)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "a placement hung (deadlock?)"
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert not errors, errors
+    return results
+
+
+def placement(client, store, *lines):
+    data = {
+        "store": store.pk,
+        "lines": [{"listing": listing.pk, "quantity": quantity} for listing, quantity in lines],
+    }
+    return lambda: client.post(URL, data, format="json")
+
+
+def purchasers(organisation, count: int) -> list:
+    return [
+        client_for(
+            MembershipFactory(organisation=organisation, role=Membership.Role.PURCHASER).user
+        )
+        for _ in range(count)
+    ]
+
+
+def ordered_quantity(listing) -> Decimal:
+    return OrderLine.objects.filter(listing=listing).aggregate(total=Sum("quantity"))["total"] or 0
+
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_buyers_race_for_the_last_10_kg_and_exactly_one_wins(
+    purchaser, other_purchaser, store, other_store, cooperative
+):
+    listing = ListingFactory(cooperative=cooperative, stock_on_hand=D("10"))
+    responses = race(
+        [
+            placement(purchaser, store, (listing, "10")),
+            placement(other_purchaser, other_store, (listing, "10")),
+        ]
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.content for r in responses]
+    loser = next(r for r in responses if r.status_code == 409).json()["error"]
+    assert loser["code"] == "insufficient_stock"
+    assert loser["available"] == {str(listing.pk): "0"}
+    assert "lines.0.quantity" in loser["fields"]
+    listing.refresh_from_db()
+    assert (listing.stock_on_hand, listing.stock_reserved) == (D("10"), D("10"))
+    assert listing.status == Listing.Status.SOLD_OUT
+    assert Order.objects.count() == 1
+
+
+def test_24_concurrent_placements_never_oversell(organisation, store, cooperative):
+    listing = ListingFactory(
+        cooperative=cooperative,
+        stock_on_hand=D("50"),
+        min_order_quantity=D("5"),
+        order_increment=D("5"),
+        tiers=[("5", "68.00")],
+    )
+    clients = purchasers(organisation, 24)
+    responses = race([placement(client, store, (listing, "5")) for client in clients])
+    codes = [r.status_code for r in responses]
+    assert codes.count(201) == 10, [r.content for r in responses if r.status_code != 201]
+    assert codes.count(409) == 14
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {
+        "insufficient_stock"
+    }
+    listing.refresh_from_db()
+    assert listing.stock_reserved == D("50")
+    assert listing.available_quantity == 0
+    assert listing.status == Listing.Status.SOLD_OUT
+    assert Order.objects.count() == 10
+    assert ordered_quantity(listing) == D("50")
+
+
+def test_opposite_line_orders_do_not_deadlock(organisation, store, cooperative, other_cooperative):
+    first = ListingFactory(cooperative=cooperative, stock_on_hand=D("60"))
+    second = ListingFactory(cooperative=other_cooperative, stock_on_hand=D("60"))
+    clients = purchasers(organisation, 20)
+    requests = [
+        placement(client, store, (first, "10"), (second, "10"))
+        if index % 2
+        else placement(client, store, (second, "10"), (first, "10"))
+        for index, client in enumerate(clients)
+    ]
+    responses = race(requests)
+    codes = [r.status_code for r in responses]
+    assert set(codes) <= {201, 409}, [
+        r.content for r in responses if r.status_code not in (201, 409)
+    ]
+    assert codes.count(201) == 6  # 60 kg of each, 10 kg of each per order
+    for listing in (first, second):
+        listing.refresh_from_db()
+        assert listing.stock_reserved == D("60")
+        assert ordered_quantity(listing) == D("60")
+    assert Order.objects.count() == 6
+    assert all(order.fulfilments.count() == 2 for order in Order.objects.all())
+
+
+@pytest.mark.django_db  # one connection: no need to commit
+def test_reserved_above_on_hand_is_refused_by_the_database(cooperative):
+    listing = ListingFactory(cooperative=cooperative, stock_on_hand=D("10"))
+    with (
+        pytest.raises(IntegrityError, match="listing_reserved_lte_on_hand"),
+        transaction.atomic(),
+    ):
+        Listing.objects.filter(pk=listing.pk).update(stock_reserved=F("stock_on_hand") + 1)
+    listing.refresh_from_db()
+    assert listing.stock_reserved == 0
+
+
+@pytest.mark.django_db  # one connection: no need to commit
+def test_raw_sql_cannot_oversell_either(cooperative):
+    listing = ListingFactory(cooperative=cooperative, stock_on_hand=D("10"))
+    with (
+        pytest.raises(IntegrityError, match="listing_reserved_lte_on_hand"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"UPDATE {Listing._meta.db_table} SET stock_reserved = 10.001 WHERE id = %s",
+            [listing.pk],
+        )
+    listing.refresh_from_db()
+    assert listing.stock_reserved == 0
+
+
+@pytest.mark.django_db  # one connection: no need to commit
+def test_negative_stock_is_refused_by_the_database(cooperative):
+    listing = ListingFactory(cooperative=cooperative, stock_on_hand=D("10"))
+    with pytest.raises(IntegrityError, match="listing_reserved_gte_0"), transaction.atomic():
+        Listing.objects.filter(pk=listing.pk).update(stock_reserved=D("-5"))
