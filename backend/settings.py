@@ -233,4 +233,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own logger passes 4xx warnings (every 409 of a stock race) to the root handler;
+    # LOG_LEVEL=ERROR quiets them too.
+    "loggers": {"django": {"level": env.str("LOG_LEVEL", default="INFO")}},
 }

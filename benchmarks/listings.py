@@ -21,18 +21,13 @@ import http.client
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import get, percentile, setup_django, start_gunicorn, stop_gunicorn, wait_healthy
 
 LISTINGS_PATH = "/api/v1/listings/"
 PRODUCT_NAMES = [
@@ -108,36 +103,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-# --- the benchmark database -------------------------------------------------------------------
-
-
-def bench_database(url: str) -> tuple[str, str]:
-    """DATABASE_URL of the dedicated database ("<name>_bench") and its name."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        sys.exit(f"DATABASE_URL must be PostgreSQL (postgres://...), not {parts.scheme or url!r}")
-    name = parts.path.lstrip("/") or "shitun"
-    bench = name if name.endswith("_bench") else f"{name}_bench"
-    return urlunsplit(parts._replace(path=f"/{bench}")), bench
-
-
-def ensure_database(url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    last_error = None
-    for maintenance_db in ("postgres", "template1"):
-        maintenance = urlunsplit(urlsplit(url)._replace(path=f"/{maintenance_db}"))
-        try:
-            with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
-                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-                if found.fetchone() is None:
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                    print(f"created database {name}")
-                return
-        except psycopg.OperationalError as exc:
-            last_error = exc
-    sys.exit(f"cannot reach PostgreSQL to create {name}: {last_error}")
+# --- seed ----------------------------------------------------------------------------------------
 
 
 def seed(*, cooperatives: int, products: int) -> tuple[int, str]:
@@ -273,80 +239,7 @@ def count_queries(token: str) -> tuple[list[tuple[str, int, int]], list[str]]:
     return rows, sql_of_50
 
 
-# --- gunicorn -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(*, workers: int, env: dict) -> tuple[subprocess.Popen, int]:
-    import gunicorn
-
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "backend.wsgi:application",
-        "--worker-class=sync",
-        f"--workers={workers}",
-        f"--bind=127.0.0.1:{port}",
-        f"--chdir={ROOT}",
-        "--log-level=warning",
-        "--timeout=60",
-    ]
-    if gunicorn.version_info >= (25, 1):
-        command.append("--no-control-socket")  # else every gunicorn here shares ~/.gunicorn
-    # A session of its own: Ctrl-C reaches this script, which then stops gunicorn in order.
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    return process, port
-
-
-def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"gunicorn exited with status {process.returncode}")
-        try:
-            status, body = get(port, "/healthz", {}, timeout=5)
-        except OSError:
-            time.sleep(0.2)
-            continue
-        if status == 200:
-            return
-        sys.exit(f"/healthz answered {status}: {body[:300]!r}")
-    sys.exit(f"gunicorn did not answer /healthz within {timeout:.0f} s")
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()  # graceful: the master stops its workers
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group we started
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 # --- load ---------------------------------------------------------------------------------------
-
-
-def get(port: int, path: str, headers: dict, timeout: float = 30) -> tuple[int, bytes]:
-    # gunicorn's sync workers close the connection after each response: one per request.
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 def run_load(*, port, path, headers, requests, concurrency, max_seconds) -> dict:
@@ -403,36 +296,15 @@ def run_load(*, port, path, headers, requests, concurrency, max_seconds) -> dict
     }
 
 
-def percentile(ordered: list[float], fraction: float) -> float:
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 # --- main -----------------------------------------------------------------------------------
 
 
 def main() -> None:
     args = parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark uses <db>_bench).")
-    bench_url, bench_name = bench_database(url)
-    ensure_database(bench_url, bench_name)
-
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("CACHE_KEY_PREFIX", "bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-    import django
-
-    django.setup()
+    bench_url, bench_name = setup_django(suffix="_bench", cache_prefix="bench")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connections
 
-    if settings.DEBUG:
-        sys.exit("DEBUG is on: it keeps every query in memory; benchmark with DEBUG=false.")
-    call_command("migrate", verbosity=0, interactive=False)
     listings, token = seed(cooperatives=args.cooperatives, products=args.products)
     redis = settings.REDIS_URL or "not configured"
     print(f"database {bench_name}, redis {redis}, {listings} live listings")

@@ -191,3 +191,12 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(BuyerOrganisationFactory)
     user = factory.SubFactory(UserFactory, role=User.Role.BUYER)
     role = Membership.Role.PURCHASER
+
+
+def place_order(user, store, *lines):
+    """An order placed through the service, so stock is reserved as in real life; ``lines`` are
+    (listing, quantity) pairs."""
+    from orders.services.placement import LineRequest, order_place
+
+    requests = [LineRequest(listing.pk, Decimal(quantity)) for listing, quantity in lines]
+    return order_place(user=user, store=store, lines=requests).order

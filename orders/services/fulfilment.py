@@ -206,6 +206,8 @@ def fulfilment_pack(
         lots = {lot.pk: lot for lot in _fifo_lots(line.listing_id)}
         if line.pk in picks:
             chosen = picks[line.pk]
+            if len({lot_id for lot_id, _ in chosen}) != len(chosen):
+                raise ValidationError({"picks": f"Line {line.pk}: name each lot once."})
             if sum(quantity for _, quantity in chosen) != needed:
                 raise ValidationError({"picks": f"Line {line.pk}: picks must add up to {needed}."})
             for lot_id, quantity in chosen:
@@ -316,7 +318,10 @@ def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
     open_parts = [f for f in fulfilments if f.status not in lifecycle.ENDED]
     if not open_parts:
         raise lifecycle.IllegalTransition(
-            "Nothing left to cancel.", fields={"status": ["Already ended."]}
+            "Nothing left to cancel.",
+            fields={"status": ["Already ended."]},
+            current_status=order.status,
+            allowed_transitions=[],
         )
     for fulfilment in open_parts:
         fulfilment.order = order
@@ -333,10 +338,17 @@ def order_approve(*, order: Order, user: User) -> Order:
     fulfilments = list(Fulfilment.objects.select_for_update().filter(order=order).order_by("pk"))
     pending = [f for f in fulfilments if f.status == S.PENDING_APPROVAL]
     if not pending:
+        possible = set()
+        for fulfilment in fulfilments:
+            fulfilment.order = order
+            possible.update(
+                lifecycle.allowed(fulfilment.status, actors_for(user=user, fulfilment=fulfilment))
+            )
         raise lifecycle.IllegalTransition(
             f"This order is {order.status}, not waiting for approval.",
             fields={"status": ["Not waiting for approval."]},
             current_status=order.status,
+            allowed_transitions=sorted(possible),
         )
     for fulfilment in pending:
         fulfilment.order = order
