@@ -26,6 +26,23 @@ class ReadAnyWriteStaff(BasePermission):
         return request.method in SAFE_METHODS or is_staff(request.user)
 
 
+class CooperativeProfilePermission(BasePermission):
+    """Cooperatives: every signed-in role reads; staff write; a manager may PATCH their own
+    cooperative's order settings (the view says which fields)."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method in SAFE_METHODS or is_staff(request.user):
+            return True
+        return is_manager(request.user) and request.method == "PATCH"
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in SAFE_METHODS or is_staff(request.user):
+            return True
+        return obj.pk in managed_cooperative_ids(user=request.user)
+
+
 class ReadAnyWriteCooperative(BasePermission):
     """Listings and lots: every signed-in role reads; staff and cooperative managers write,
     managers only for their own cooperatives (checked per object and on create)."""

@@ -21,6 +21,7 @@ class OrderLineInline(admin.TabularInline):
         "price_source",
         "confirmed_quantity",
         "accepted_quantity",
+        "delivery_issue",
         "delivery_note",
         "line_total",
     ]

@@ -107,6 +107,11 @@ class OrderLine(models.Model):
         PUBLIC = "public", _("public tiers")
         NEGOTIATED = "negotiated", _("negotiated price")
 
+    class DeliveryIssue(models.TextChoices):
+        NONE = "", _("none")
+        SHORTFALL = "shortfall", _("shortfall (less arrived)")
+        QUALITY = "quality", _("quality rejection")
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
     listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="order_lines")
@@ -118,6 +123,9 @@ class OrderLine(models.Model):
     )
     accepted_quantity = models.DecimalField(
         _("quantity accepted"), null=True, blank=True, **QUANTITY
+    )
+    delivery_issue = models.CharField(
+        _("delivery issue"), max_length=10, choices=DeliveryIssue.choices, blank=True
     )
     delivery_note = models.CharField(_("shortfall or quality note"), max_length=500, blank=True)
     line_total = models.DecimalField(_("line total (CNY)"), **MONEY)

@@ -65,6 +65,12 @@ class DeliverLineSerializer(serializers.Serializer):
     accepted_quantity = serializers.DecimalField(
         min_value=0, max_value=MAX_QUANTITY, **DECIMAL_QUANTITY
     )
+    issue = serializers.ChoiceField(
+        choices=OrderLine.DeliveryIssue.choices,
+        required=False,
+        default="",
+        help_text="shortfall (less arrived, the default) or quality (rejected at the store).",
+    )
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -92,6 +98,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "price_source",
             "confirmed_quantity",
             "accepted_quantity",
+            "delivery_issue",
             "delivery_note",
             "line_total",
         ]

@@ -235,7 +235,7 @@ class FulfilmentViewSet(
         data = DeliverSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         accepted = {
-            line["line"]: (line["accepted_quantity"], line["note"])
+            line["line"]: (line["accepted_quantity"], line["issue"], line["note"])
             for line in data.validated_data.get("lines", [])
         }
         return self._answer(

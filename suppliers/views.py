@@ -1,6 +1,6 @@
 from rest_framework import viewsets
 
-from accounts.permissions import CooperativeStaffOnly, ReadAnyWriteStaff, is_staff
+from accounts.permissions import CooperativeProfilePermission, CooperativeStaffOnly, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
 from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin
@@ -16,7 +16,10 @@ class CooperativeViewSet(ResourceViewSet):
     Payout details and commission are shown to staff and the cooperative's managers only."""
 
     serializer_class = CooperativeSerializer
-    permission_classes = [ReadAnyWriteStaff]
+    permission_classes = [CooperativeProfilePermission]
+    # What a cooperative's own managers may change; the rest (names, credit code, payout,
+    # commission, managers) is the platform's to verify.
+    MANAGER_FIELDS = frozenset({"min_order_value", "contact_phone"})
     filterset_class = CooperativeFilter
     search_fields = ["name_zh", "name_en", "village"]
     ordering_fields = ["id", "name_zh", "created_at"]
@@ -28,6 +31,13 @@ class CooperativeViewSet(ResourceViewSet):
         serializer.instance = services.cooperative_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
+        refused = set(serializer.validated_data) - self.MANAGER_FIELDS
+        if not is_staff(self.request.user) and refused:
+            raise Forbidden(
+                "Managers may change only their cooperative's minimum order value and contact "
+                "phone; ask platform staff for the rest.",
+                fields={name: ["Only platform staff change this."] for name in sorted(refused)},
+            )
         serializer.instance = services.cooperative_update(
             cooperative=serializer.instance, data=serializer.validated_data
         )

@@ -256,10 +256,14 @@ def fulfilment_ship(*, fulfilment: Fulfilment, user: User) -> Fulfilment:
 
 @transaction.atomic
 def fulfilment_deliver(
-    *, fulfilment: Fulfilment, user: User, accepted: dict[int, tuple[Decimal, str]] | None = None
+    *,
+    fulfilment: Fulfilment,
+    user: User,
+    accepted: dict[int, tuple[Decimal, str, str]] | None = None,
 ) -> Fulfilment:
-    """The store receives the goods: ``accepted`` maps line ids to (accepted quantity, note);
-    missing lines are accepted in full. Accepting less needs a note (shortfall, quality)."""
+    """The store receives the goods: ``accepted`` maps line ids to (accepted quantity, issue,
+    note); missing lines are accepted in full. Accepting less is a shortfall (less arrived)
+    or a quality rejection, and needs a note saying what happened."""
     fulfilment = _lock(fulfilment.pk)
     lifecycle.check(fulfilment.status, S.DELIVERED, actors_for(user=user, fulfilment=fulfilment))
     accepted = accepted or {}
@@ -270,7 +274,7 @@ def fulfilment_deliver(
             {"lines": f"Lines {sorted(unknown)} are not part of this fulfilment."}
         )
     for line in lines:
-        quantity, note = accepted.get(line.pk, (line.confirmed_quantity, ""))
+        quantity, issue, note = accepted.get(line.pk, (line.confirmed_quantity, "", ""))
         if quantity < 0 or quantity > line.confirmed_quantity:
             raise ValidationError(
                 {"lines": f"Line {line.pk}: accept between 0 and {line.confirmed_quantity}."}
@@ -279,8 +283,14 @@ def fulfilment_deliver(
             raise ValidationError(
                 {"lines": f"Line {line.pk}: say why less was accepted (shortfall or quality)."}
             )
-        line.accepted_quantity, line.delivery_note = quantity, note
-        line.save(update_fields=["accepted_quantity", "delivery_note"])
+        if quantity < line.confirmed_quantity:
+            issue = issue or OrderLine.DeliveryIssue.SHORTFALL
+        elif issue:
+            raise ValidationError(
+                {"lines": f"Line {line.pk}: everything was accepted, so there is no issue."}
+            )
+        line.accepted_quantity, line.delivery_issue, line.delivery_note = quantity, issue, note
+        line.save(update_fields=["accepted_quantity", "delivery_issue", "delivery_note"])
     _move(fulfilment, S.DELIVERED, user)
     _recompute(fulfilment.order)
     return fulfilment

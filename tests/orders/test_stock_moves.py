@@ -389,3 +389,51 @@ def test_shipping_one_part_leaves_the_other_parts_reservation(
     services.fulfilment_ship(fulfilment=mine, user=manager_user)
     assert stock(listing) == (Decimal("70"), Decimal("0"))
     assert stock(theirs) == (Decimal("100"), Decimal("40"))
+
+
+@pytest.fixture
+def world_for_delivery_issue(purchaser, shipped):
+    return purchaser, shipped, shipped.lines.get()
+
+
+def test_a_quality_rejection_is_recorded_as_such(world_for_delivery_issue):
+    buyer, fulfilment, line = world_for_delivery_issue
+    response = buyer.post(
+        f"/api/v1/fulfilments/{fulfilment.pk}/deliver/",
+        {
+            "lines": [
+                {
+                    "line": line.pk,
+                    "accepted_quantity": "15",
+                    "issue": "quality",
+                    "note": "5 kg 结晶发酵 fermented",
+                }
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    (row,) = response.json()["lines"]
+    assert row["delivery_issue"] == "quality"
+    assert row["accepted_quantity"] == "15.000"
+
+
+def test_less_accepted_without_a_kind_is_a_shortfall(world_for_delivery_issue):
+    buyer, fulfilment, line = world_for_delivery_issue
+    response = buyer.post(
+        f"/api/v1/fulfilments/{fulfilment.pk}/deliver/",
+        {"lines": [{"line": line.pk, "accepted_quantity": "18", "note": "2 kg 未到 missing"}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["lines"][0]["delivery_issue"] == "shortfall"
+
+
+def test_an_issue_on_a_line_accepted_in_full_is_refused(world_for_delivery_issue):
+    buyer, fulfilment, line = world_for_delivery_issue
+    response = buyer.post(
+        f"/api/v1/fulfilments/{fulfilment.pk}/deliver/",
+        {"lines": [{"line": line.pk, "accepted_quantity": "20", "issue": "quality"}]},
+        format="json",
+    )
+    assert_error(response, 400, "validation_error", field="lines")

@@ -547,3 +547,31 @@ def test_household_phone_is_stored_in_e164(manager, cooperative, phone):
 )
 def test_bad_household_fields_are_refused(manager, cooperative, field, value):
     post_household_refused(manager, new_household(cooperative, **{field: value}), field)
+
+
+def test_manager_sets_own_minimum_order_value_and_contact_phone(manager, cooperative):
+    response = manager.patch(
+        coop_url(cooperative),
+        {"min_order_value": "800.00", "contact_phone": "139 8590 0009"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    cooperative.refresh_from_db()
+    assert cooperative.min_order_value == Decimal("800.00")
+    assert cooperative.contact_phone == "+8613985900009"
+
+
+@pytest.mark.parametrize("field,value", [("commission_rate", "0.01"), ("payout_reference", "x")])
+def test_manager_cannot_change_what_the_platform_verifies(manager, cooperative, field, value):
+    before = getattr(cooperative, field)
+    response = manager.patch(coop_url(cooperative), {field: value}, format="json")
+    assert_error(response, 403, "permission_denied", field=field)
+    cooperative.refresh_from_db()
+    assert getattr(cooperative, field) == before
+
+
+def test_manager_cannot_set_another_cooperatives_minimum(manager, other_cooperative):
+    response = manager.patch(coop_url(other_cooperative), {"min_order_value": "1"}, format="json")
+    assert_error(response, 403, "permission_denied")
+    other_cooperative.refresh_from_db()
+    assert other_cooperative.min_order_value == Decimal("0")
