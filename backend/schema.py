@@ -2,6 +2,7 @@
 one error shape of backend.errors."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -29,7 +30,28 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Retry safely: the same key and body answer the original response without doing the "
+        "work again; the same key with another body is a 422. Kept at least 24 hours."
+    ),
+)
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        creates = self._is_create_operation() or getattr(self.view, "action", None) in getattr(
+            self.view, "idempotent_actions", ()
+        )
+        if self.method == "POST" and creates:
+            parameters = [*parameters, IDEMPOTENCY_HEADER]
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = []

@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "ListingStatusEnum": "products.models.Listing.Status",
         "UnitEnum": "products.models.Unit",
         "FulfilmentStatusEnum": "orders.models.FulfilmentStatus",
+        "DeliveryIssueEnum": "orders.models.OrderLine.DeliveryIssue",
     },
 }
 

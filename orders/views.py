@@ -1,4 +1,3 @@
-import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -6,13 +5,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from accounts.permissions import is_manager, is_staff
-from backend.api import FilterSet, IdFilter, SparseFieldsMixin, bounded_id_regex
+from backend.api import SparseFieldsMixin, bounded_id_regex
 from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin, idempotent
 from buyers.selectors import membership_of
 
 from . import selectors
-from .models import Fulfilment, FulfilmentStatus, Order, StandingOrder
+from .filters import FulfilmentFilter, OrderFilter
+from .models import Fulfilment, Order, StandingOrder
 from .serializers import (
     ConfirmSerializer,
     DeliverSerializer,
@@ -40,18 +40,6 @@ class BuyersAndStaff(BasePermission):
         return is_staff(user) or membership_of(user=user) is not None
 
 
-class OrderFilter(FilterSet):
-    status = django_filters.ChoiceFilter(choices=FulfilmentStatus.choices)
-    store = IdFilter(field_name="store_id")
-    cooperative = IdFilter(field_name="fulfilments__cooperative_id", distinct=True)
-    placed_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    placed_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
-
-    class Meta:
-        model = Order
-        fields = ["status", "store", "cooperative", "placed_after", "placed_before"]
-
-
 class OrderViewSet(
     SparseFieldsMixin,
     mixins.RetrieveModelMixin,
@@ -63,6 +51,7 @@ class OrderViewSet(
 
     serializer_class = OrderSerializer
     permission_classes = [BuyersAndStaff]
+    idempotent_actions = ("reorder",)  # documented with the Idempotency-Key header
     lookup_value_regex = bounded_id_regex()
     filterset_class = OrderFilter
     ordering_fields = ["id", "created_at", "total"]
@@ -134,16 +123,6 @@ class OrderViewSet(
         """Every change of the order: who, when, from, to, note."""
         events = selectors.order_events(order=self.get_object())
         return Response(OrderEventSerializer(events, many=True).data)
-
-
-class FulfilmentFilter(FilterSet):
-    status = django_filters.ChoiceFilter(choices=FulfilmentStatus.choices)
-    order = IdFilter(field_name="order_id")
-    cooperative = IdFilter(field_name="cooperative_id")
-
-    class Meta:
-        model = Fulfilment
-        fields = ["status", "order", "cooperative"]
 
 
 class FulfilmentPermission(BasePermission):
