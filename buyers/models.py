@@ -3,7 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backend.validators import CREDIT_CODE_REGEX, validate_cn_phone, validate_credit_code
+from backend.fields import PhoneField
+from backend.validators import CREDIT_CODE_REGEX, validate_credit_code
 
 
 class BuyerOrganisation(models.Model):
@@ -25,9 +26,7 @@ class BuyerOrganisation(models.Model):
         unique=True,
         validators=[validate_credit_code],
     )
-    contact_phone = models.CharField(
-        _("contact phone"), max_length=16, validators=[validate_cn_phone]
-    )
+    contact_phone = PhoneField(_("contact phone"))
     # Orders above this total wait for an approver before cooperatives see them; null: never.
     approval_threshold = models.DecimalField(
         _("approval threshold (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -66,9 +65,7 @@ class Store(models.Model):
     address = models.CharField(_("address"), max_length=200)
     district = models.CharField(_("district"), max_length=50, default="南明区")
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
-    contact_phone = models.CharField(
-        _("contact phone"), max_length=16, blank=True, validators=[validate_cn_phone]
-    )
+    contact_phone = PhoneField(_("contact phone"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -5,34 +5,24 @@ from django.db import transaction
 from accounts.models import User
 from backend.errors import DomainError
 from backend.services import model_create, model_update
-from backend.validators import normalize_cn_phone
 
 from .models import BuyerOrganisation, Membership, Store
 
 
 def organisation_create(**data) -> BuyerOrganisation:
-    data["contact_phone"] = normalize_cn_phone(data["contact_phone"])
     return model_create(BuyerOrganisation, **data)
 
 
 def organisation_update(*, organisation: BuyerOrganisation, data: dict) -> BuyerOrganisation:
-    data = dict(data)
-    if data.get("contact_phone"):
-        data["contact_phone"] = normalize_cn_phone(data["contact_phone"])
     organisation, _ = model_update(instance=organisation, data=data)
     return organisation
 
 
 def store_create(**data) -> Store:
-    if data.get("contact_phone"):
-        data["contact_phone"] = normalize_cn_phone(data["contact_phone"])
     return model_create(Store, **data)
 
 
 def store_update(*, store: Store, data: dict) -> Store:
-    data = dict(data)
-    if data.get("contact_phone"):
-        data["contact_phone"] = normalize_cn_phone(data["contact_phone"])
     store, _ = model_update(instance=store, data=data)
     return store
 

@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backend.validators import CREDIT_CODE_REGEX, validate_cn_phone, validate_credit_code
+from backend.fields import PhoneField
+from backend.validators import CREDIT_CODE_REGEX, validate_credit_code
 
 
 class Cooperative(models.Model):
@@ -22,9 +23,7 @@ class Cooperative(models.Model):
     )
     township = models.CharField(_("township"), max_length=50, default="石屯镇")
     village = models.CharField(_("village"), max_length=50, blank=True)
-    contact_phone = models.CharField(
-        _("contact phone"), max_length=16, validators=[validate_cn_phone]
-    )
+    contact_phone = PhoneField(_("contact phone"))
     # Where payouts go: a bank account reference or a Stripe connected account id. Never card
     # data or full account numbers in clear.
     payout_reference = models.CharField(_("payout reference"), max_length=64, blank=True)
@@ -83,7 +82,7 @@ class Household(models.Model):
     )
     name = models.CharField(_("head of household"), max_length=50)
     village = models.CharField(_("village"), max_length=50)
-    phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[validate_cn_phone])
+    phone = PhoneField(_("phone"), blank=True)
     on_poverty_list = models.BooleanField(
         _("on the registered poverty list"),
         default=False,

@@ -6,15 +6,8 @@ from django.db import transaction
 
 from backend.errors import Conflict
 from backend.services import model_create, model_update
-from backend.validators import normalize_cn_phone
 
 from .models import Cooperative, Household
-
-
-def _normalize_phone(data: dict, field: str) -> dict:
-    if data.get(field):
-        data[field] = normalize_cn_phone(data[field])
-    return data
 
 
 @transaction.atomic
@@ -38,7 +31,7 @@ def cooperative_create(
         credit_code=credit_code,
         township=township,
         village=village,
-        contact_phone=normalize_cn_phone(contact_phone),
+        contact_phone=contact_phone,
         payout_reference=payout_reference,
         commission_rate=commission_rate,
         min_order_value=min_order_value,
@@ -49,7 +42,7 @@ def cooperative_create(
 
 @transaction.atomic
 def cooperative_update(*, cooperative: Cooperative, data: dict) -> Cooperative:
-    data = _normalize_phone(dict(data), "contact_phone")
+    data = dict(data)
     managers = data.pop("managers", None)
     cooperative, _ = model_update(instance=cooperative, data=data)
     if managers is not None:
@@ -71,14 +64,14 @@ def household_create(
         cooperative=cooperative,
         name=name,
         village=village,
-        phone=normalize_cn_phone(phone) if phone else "",
+        phone=phone,
         on_poverty_list=on_poverty_list,
         poverty_registration_no=poverty_registration_no,
     )
 
 
 def household_update(*, household: Household, data: dict) -> Household:
-    household, _ = model_update(instance=household, data=_normalize_phone(dict(data), "phone"))
+    household, _ = model_update(instance=household, data=data)
     return household
 
 

@@ -59,6 +59,13 @@ def _lines(fulfilment: Fulfilment) -> list[OrderLine]:
     return list(fulfilment.lines.order_by("pk"))
 
 
+def _check_named_lines(named: Iterable[int], lines: list[OrderLine], field: str) -> None:
+    """Lines a request names must be lines of this fulfilment."""
+    unknown = set(named) - {line.pk for line in lines}
+    if unknown:
+        raise ValidationError({field: f"Lines {sorted(unknown)} are not part of this fulfilment."})
+
+
 def _recompute(order: Order) -> None:
     """Line totals follow the quantity that counts now; parts that ended count for nothing;
     the order's status follows from its parts."""
@@ -133,11 +140,7 @@ def fulfilment_confirm(
     lifecycle.check(fulfilment.status, S.CONFIRMED, actors_for(user=user, fulfilment=fulfilment))
     lines = _lines(fulfilment)
     quantities = quantities or {}
-    unknown = set(quantities) - {line.pk for line in lines}
-    if unknown:
-        raise ValidationError(
-            {"lines": f"Lines {sorted(unknown)} are not part of this fulfilment."}
-        )
+    _check_named_lines(quantities, lines, "lines")
     for line in lines:
         confirmed = quantities.get(line.pk, line.quantity)
         if confirmed < 0 or confirmed > line.quantity:
@@ -193,11 +196,7 @@ def fulfilment_pack(
     lifecycle.check(fulfilment.status, S.PACKED, actors_for(user=user, fulfilment=fulfilment))
     picks = picks or {}
     lines = _lines(fulfilment)
-    unknown = set(picks) - {line.pk for line in lines}
-    if unknown:
-        raise ValidationError(
-            {"picks": f"Lines {sorted(unknown)} are not part of this fulfilment."}
-        )
+    _check_named_lines(picks, lines, "picks")
     allocations = []
     for line in lines:
         needed = line.confirmed_quantity
@@ -268,11 +267,7 @@ def fulfilment_deliver(
     lifecycle.check(fulfilment.status, S.DELIVERED, actors_for(user=user, fulfilment=fulfilment))
     accepted = accepted or {}
     lines = _lines(fulfilment)
-    unknown = set(accepted) - {line.pk for line in lines}
-    if unknown:
-        raise ValidationError(
-            {"lines": f"Lines {sorted(unknown)} are not part of this fulfilment."}
-        )
+    _check_named_lines(accepted, lines, "lines")
     for line in lines:
         quantity, issue, note = accepted.get(line.pk, (line.confirmed_quantity, "", ""))
         if quantity < 0 or quantity > line.confirmed_quantity:
