@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import F, Prefetch, QuerySet
 
 from accounts.models import User
+from backend.money import split
 from buyers.selectors import organisation_id_of
 from products.models import Lot, LotContribution
 from suppliers.selectors import managed_cooperative_ids
@@ -56,16 +57,19 @@ def order_events(*, order: Order) -> QuerySet[OrderEvent]:
 
 def _household_shares(lot: Lot, quantity: Decimal, contributions) -> list[dict]:
     """Who supplied ``quantity`` of ``lot``: each household in proportion to what it gave the
-    lot (to the thousandth)."""
+    lot, to the gram, adding up to the quantity exactly (backend.money.split)."""
+    if not contributions:
+        return []
+    shares = split(quantity, [c.quantity for c in contributions], THOUSANDTH)
     return [
         {
             "household": c.household_id,
             "name": c.household.name,
             "village": c.household.village,
             "on_poverty_list": c.household.on_poverty_list,
-            "quantity": (quantity * c.quantity / lot.quantity).quantize(THOUSANDTH),
+            "quantity": share,
         }
-        for c in contributions
+        for c, share in zip(contributions, shares, strict=True)
     ]
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from backend.money import round_fen, to_fen
+from backend.money import round_fen, split, to_fen
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,26 @@ def test_to_fen_converts_exact_amounts(amount, fen):
 def test_to_fen_refuses_fractions_of_a_fen(amount):
     with pytest.raises(ValueError, match="not a whole number of fen"):
         to_fen(Decimal(amount))
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "quantum", "expected"),
+    [
+        ("5", ["2", "1"], "0.001", ["3.333", "1.667"]),  # the larger remainder gets the gram
+        ("10", ["1", "1", "1"], "0.001", ["3.334", "3.333", "3.333"]),  # ties: the earlier part
+        ("100.00", ["1", "1", "1"], "0.01", ["33.34", "33.33", "33.33"]),
+        ("0.01", ["1", "3"], "0.01", ["0.00", "0.01"]),
+        ("50", ["40", "35", "45"], "0.001", ["16.667", "14.583", "18.750"]),
+    ],
+)
+def test_split_adds_up_exactly_by_the_largest_remainder(total, weights, quantum, expected):
+    parts = split(Decimal(total), [Decimal(w) for w in weights], Decimal(quantum))
+    assert parts == [Decimal(e) for e in expected]
+    assert sum(parts) == Decimal(total)
+
+
+def test_split_refuses_what_cannot_be_split():
+    with pytest.raises(ValueError):
+        split(Decimal("1.005"), [Decimal(1)])  # not whole fen
+    with pytest.raises(ValueError):
+        split(Decimal("1.00"), [Decimal(0)])

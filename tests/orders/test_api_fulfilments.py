@@ -112,7 +112,7 @@ def test_before_packing_the_oldest_lot_is_proposed_first_spilling_into_the_next(
             "FM-2025-10",
             Decimal("10"),
             [
-                (NAMES[2], Decimal("3.333")),
+                (NAMES[2], Decimal("3.334")),  # the gram left over: ties go to the first
                 (NAMES[3], Decimal("3.333")),
                 (NAMES[4], Decimal("3.333")),
             ],
@@ -121,10 +121,13 @@ def test_before_packing_the_oldest_lot_is_proposed_first_spilling_into_the_next(
     assert picked(*lots) == [Decimal("0"), Decimal("0")]  # a proposal draws nothing
 
 
-def test_household_shares_are_to_the_thousandth(manager, part):
+def test_household_shares_are_to_the_thousandth_and_add_up(manager, part):
     [entry] = pick_list(manager, part)
     shares = [h["quantity"] for lot in entry["lots"] for h in lot["households"]]
-    assert shares == ["12.000", "8.000", "3.333", "3.333", "3.333"]
+    assert shares == ["12.000", "8.000", "3.334", "3.333", "3.333"]
+    for lot in entry["lots"]:
+        total = sum(Decimal(h["quantity"]) for h in lot["households"])
+        assert total == Decimal(lot["quantity"])
     first = entry["lots"][0]
     assert first["harvest_date"] == "2025-09-01"
     household = first["households"][0]
@@ -140,7 +143,11 @@ def test_the_proposal_follows_a_short_confirmation(manager, manager_user, order,
         ("FM-2025-09", Decimal("20")),
         ("FM-2025-10", Decimal("5")),
     ]
-    assert [h[1] for h in drawn(entry)[1][2]] == [Decimal("1.667")] * 3
+    assert [h[1] for h in drawn(entry)[1][2]] == [
+        Decimal("1.667"),
+        Decimal("1.667"),
+        Decimal("1.666"),
+    ]
 
 
 # --- What was drawn, after packing -------------------------------------------------------------
