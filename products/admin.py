@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Category, Certification, Listing, Lot, LotContribution, PriceTier, Product
+from .models import (
+    Category,
+    Certification,
+    Listing,
+    Lot,
+    LotContribution,
+    NegotiatedPrice,
+    NegotiatedPriceTier,
+    PriceTier,
+    Product,
+)
 
 
 @admin.register(Category)
@@ -55,3 +65,16 @@ class LotAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # lots are received through the API so stock moves with them
+
+
+class NegotiatedPriceTierInline(admin.TabularInline):
+    model = NegotiatedPriceTier
+    extra = 0
+
+
+@admin.register(NegotiatedPrice)
+class NegotiatedPriceAdmin(admin.ModelAdmin):
+    list_display = ["listing", "organisation", "valid_from", "valid_until"]
+    list_filter = ["organisation"]
+    raw_id_fields = ["listing"]
+    inlines = [NegotiatedPriceTierInline]

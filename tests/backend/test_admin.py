@@ -1,6 +1,7 @@
 import pytest
 from django.utils import translation
 
+from orders.models import FulfilmentStatus, Order
 from suppliers.models import Cooperative
 
 
@@ -19,6 +20,8 @@ def test_model_names_are_translated_to_chinese():
     with translation.override("zh-hans"):
         assert str(Cooperative._meta.verbose_name) == "合作社"
         assert str(Cooperative._meta.get_field("credit_code").verbose_name) == "统一社会信用代码"
+        assert str(Order._meta.verbose_name) == "订单"
+        assert str(FulfilmentStatus.PENDING_APPROVAL.label) == "待采购方审批"
 
 
 @pytest.mark.parametrize(
@@ -32,6 +35,11 @@ def test_model_names_are_translated_to_chinese():
         "/admin/accounts/user/",
         "/admin/accounts/user/add/",
         "/admin/accounts/partnerapikey/",
+        "/admin/buyers/buyerorganisation/",
+        "/admin/buyers/buyerorganisation/add/",
+        "/admin/orders/order/",
+        "/admin/orders/standingorder/",
+        "/admin/products/negotiatedprice/",
     ],
 )
 def test_admin_pages_render_for_staff(client, staff_user, path):
