@@ -70,19 +70,21 @@ def _recompute(order: Order) -> None:
     """Line totals follow the quantity that counts now; parts that ended count for nothing;
     the order's status follows from its parts."""
     fulfilments = list(order.fulfilments.prefetch_related("lines"))
+    changed = []
     for fulfilment in fulfilments:
         subtotal = Decimal(0)
         for line in fulfilment.lines.all():
             line_total = round_fen(line.effective_quantity * line.unit_price)
             if line_total != line.line_total:
                 line.line_total = line_total
-                line.save(update_fields=["line_total"])
+                changed.append(line)
             subtotal += line_total
         if fulfilment.status in lifecycle.ENDED:
             subtotal = Decimal(0)
         if subtotal != fulfilment.subtotal:
             Fulfilment.objects.filter(pk=fulfilment.pk).update(subtotal=subtotal)
             fulfilment.subtotal = subtotal
+    OrderLine.objects.bulk_update(changed, ["line_total"])
     order.total = sum(f.subtotal for f in fulfilments)
     order.status = lifecycle.order_status([f.status for f in fulfilments])
     order.save(update_fields=["total", "status", "updated_at"])
@@ -151,9 +153,9 @@ def fulfilment_confirm(
     if all(line.confirmed_quantity == 0 for line in lines):
         raise ValidationError({"lines": "Nothing confirmed: reject the order instead."})
     listings = stock.listings_lock(line.listing_id for line in lines)
+    OrderLine.objects.bulk_update(lines, ["confirmed_quantity"])
     short = []
     for line in lines:
-        line.save(update_fields=["confirmed_quantity"])
         if line.confirmed_quantity < line.quantity:
             short.append(f"line {line.pk}: {line.confirmed_quantity} of {line.quantity}")
             stock.stock_release(
@@ -285,7 +287,7 @@ def fulfilment_deliver(
                 {"lines": f"Line {line.pk}: everything was accepted, so there is no issue."}
             )
         line.accepted_quantity, line.delivery_issue, line.delivery_note = quantity, issue, note
-        line.save(update_fields=["accepted_quantity", "delivery_issue", "delivery_note"])
+    OrderLine.objects.bulk_update(lines, ["accepted_quantity", "delivery_issue", "delivery_note"])
     _move(fulfilment, S.DELIVERED, user)
     _recompute(fulfilment.order)
     return fulfilment
