@@ -66,16 +66,13 @@ def idempotent(request, handler) -> Response:
         )
     fingerprint = _fingerprint(request)
     fresh_after = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
-    existing = IdempotencyKey.objects.filter(
-        user=request.user, key=key, created_at__gte=fresh_after
-    ).first()
-    if existing is not None:
+    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if existing is not None and existing.created_at >= fresh_after:
         return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
-            IdempotencyKey.objects.filter(
-                user=request.user, key=key, created_at__lt=fresh_after
-            ).delete()  # an expired key may be used again
+            if existing is not None:  # expired: the key may be used again
+                IdempotencyKey.objects.filter(pk=existing.pk, created_at__lt=fresh_after).delete()
             # Claim the key before doing the work: a concurrent request with the same key waits
             # on the unique index here and then replays this one's answer.
             record = IdempotencyKey.objects.create(
