@@ -15,7 +15,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -86,6 +87,11 @@ def _validation_response(fields: dict[str, list[str]]) -> tuple[str, dict]:
     return str(_("Some fields are invalid.")), fields
 
 
+def _is_retryable(exc: OperationalError) -> bool:
+    """Deadlock detected or serialization failure (PostgreSQL SQLSTATE 40P01, 40001)."""
+    return getattr(exc.__cause__, "sqlstate", None) in ("40P01", "40001")
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler: every error leaves in the one shape, never as a 500 when the
     client is at fault."""
@@ -103,12 +109,23 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, IntegrityError):
+    elif isinstance(exc, IntegrityError | ProtectedError | RestrictedError):
         # Backstop: services check first, the database constraint decides races.
         logger.warning("integrity error reached the API: %s", exc)
         set_rollback()
         return Response(
             error_body("conflict", _("The request conflicts with existing data.")),
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, OperationalError) and _is_retryable(exc):
+        # Backstop: the lock order prevents deadlocks; should one happen, it is the client's
+        # to retry (nothing was written), not a server error.
+        logger.warning("transaction conflict reached the API: %s", exc)
+        set_rollback()
+        return Response(
+            error_body(
+                "retry", _("A concurrent change got in the way; nothing was written, retry.")
+            ),
             status=status.HTTP_409_CONFLICT,
         )
 

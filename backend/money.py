@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
+# The largest amount the money columns (12 digits, 2 places) hold.
+MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def round_fen(amount: Decimal) -> Decimal:

@@ -82,6 +82,9 @@ class Fulfilment(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=FulfilmentStatus.choices)
     subtotal = models.DecimalField(_("subtotal (CNY)"), **MONEY)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # When the cooperative got the part: at placing, or when the buyer's approver released it.
+    # A part cancelled while it waited for approval was never the cooperative's to see.
+    released_at = models.DateTimeField(_("released to the cooperative at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

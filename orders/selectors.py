@@ -12,7 +12,7 @@ from buyers.selectors import organisation_id_of
 from products.models import Lot, LotContribution
 from suppliers.selectors import managed_cooperative_ids
 
-from .models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
+from .models import Fulfilment, Order, OrderEvent, OrderLine, PickAllocation
 
 THOUSANDTH = Decimal("0.001")
 
@@ -42,9 +42,9 @@ def fulfilment_list(*, user: User) -> QuerySet[Fulfilment]:
         if organisation_id is not None:
             qs = qs.filter(order__organisation_id=organisation_id)
         else:
-            # Cooperatives see a part once the buyer's approver has released it.
-            qs = qs.filter(cooperative_id__in=managed_cooperative_ids(user=user)).exclude(
-                status=FulfilmentStatus.PENDING_APPROVAL
+            # Cooperatives see a part once it is theirs: placed, or released by the approver.
+            qs = qs.filter(
+                cooperative_id__in=managed_cooperative_ids(user=user), released_at__isnull=False
             )
     return qs.select_related("order__store", "order__organisation", "cooperative").prefetch_related(
         Prefetch("lines", queryset=_lines())

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from backend.admin import ViewOnlyAdmin, ViewOnlyInline
+
 from .models import (
     Category,
     Certification,
@@ -11,6 +13,7 @@ from .models import (
     PriceTier,
     Product,
 )
+from .services import pinyin_for_search
 
 
 @admin.register(Category)
@@ -31,49 +34,44 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name_zh", "name_en", "pinyin"]
     readonly_fields = ["pinyin"]
 
+    def save_model(self, request, obj, form, change):
+        obj.pinyin = pinyin_for_search(obj.name_zh)  # as products.services does
+        super().save_model(request, obj, form, change)
 
-class PriceTierInline(admin.TabularInline):
+
+class PriceTierInline(ViewOnlyInline):
     model = PriceTier
-    extra = 0
 
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
-    """Stock is read-only here: it moves through lots and orders only."""
+class ListingAdmin(ViewOnlyAdmin):
+    """Listings change through the API: their stock moves only with lots and orders."""
 
     list_display = ["__str__", "status", "stock_on_hand", "stock_reserved", "lead_time_days"]
     list_filter = ["status", "grade", "cooperative"]
     search_fields = ["product__name_zh", "cooperative__name_zh"]
-    readonly_fields = ["stock_on_hand", "stock_reserved"]
     inlines = [PriceTierInline]
 
 
-class LotContributionInline(admin.TabularInline):
+class LotContributionInline(ViewOnlyInline):
     model = LotContribution
-    extra = 0
-    raw_id_fields = ["household"]
-    readonly_fields = ["household", "quantity"]
-    can_delete = False
 
 
 @admin.register(Lot)
-class LotAdmin(admin.ModelAdmin):
-    list_display = ["code", "listing", "harvest_date", "quantity"]
+class LotAdmin(ViewOnlyAdmin):
+    """Lots are received through the API, so stock moves with them."""
+
+    list_display = ["code", "listing", "harvest_date", "quantity", "quantity_picked"]
     search_fields = ["code"]
-    readonly_fields = ["listing", "code", "quantity"]
     inlines = [LotContributionInline]
 
-    def has_add_permission(self, request):
-        return False  # lots are received through the API so stock moves with them
 
-
-class NegotiatedPriceTierInline(admin.TabularInline):
+class NegotiatedPriceTierInline(ViewOnlyInline):
     model = NegotiatedPriceTier
-    extra = 0
 
 
 @admin.register(NegotiatedPrice)
-class NegotiatedPriceAdmin(admin.ModelAdmin):
+class NegotiatedPriceAdmin(ViewOnlyAdmin):
     list_display = ["listing", "organisation", "valid_from", "valid_until"]
     list_filter = ["organisation"]
     raw_id_fields = ["listing"]

@@ -3,7 +3,9 @@ from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from accounts.models import User
 from backend.api import BooleanFilter, FilterSet, IdFilter
+from suppliers.selectors import managed_cooperative_ids
 
 from .models import Category, Grade, Listing, Lot, Product, Unit
 from .selectors import category_descendant_ids
@@ -78,9 +80,18 @@ class ListingFilter(FilterSet):
 class LotFilter(FilterSet):
     listing = IdFilter(field_name="listing_id")
     cooperative = IdFilter(field_name="listing__cooperative_id")
-    household = IdFilter(field_name="contributions__household_id", distinct=True)
+    household = IdFilter(method="filter_household")
     harvested_after = django_filters.DateFilter(field_name="harvest_date", lookup_expr="gte")
     harvested_before = django_filters.DateFilter(field_name="harvest_date", lookup_expr="lte")
+
+    def filter_household(self, qs, name, value):
+        """Which lots a household supplied is household data: staff see it, managers for their
+        own cooperatives' households; for anyone else the filter matches nothing."""
+        user = self.request.user
+        qs = qs.filter(contributions__household_id=value).distinct()
+        if user.role == User.Role.STAFF:
+            return qs
+        return qs.filter(listing__cooperative_id__in=managed_cooperative_ids(user=user))
 
     class Meta:
         model = Lot

@@ -130,9 +130,10 @@ class ListingSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None and not isinstance(self.instance, list | tuple):
-            # What a listing offers can change; whose offer of which product it is cannot.
-            fields["cooperative"].read_only = True
-            fields["product"].read_only = True
+            # What a listing offers can change; whose offer of which product it is, and the
+            # unit its stock, tiers and orders are counted in, cannot.
+            for name in ("cooperative", "product", "unit"):
+                fields[name].read_only = True
         return fields
 
 

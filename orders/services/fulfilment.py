@@ -102,7 +102,9 @@ def _move(fulfilment: Fulfilment, to: str, user: User | None, note: str = "") ->
         note=note,
     )
     fulfilment.status = to
-    fulfilment.save(update_fields=["status", "reason", "updated_at"])
+    if to == S.PLACED:
+        fulfilment.released_at = timezone.now()
+    fulfilment.save(update_fields=["status", "reason", "released_at", "updated_at"])
 
 
 def _reserved_quantity(line: OrderLine, status: str) -> Decimal:
@@ -180,11 +182,12 @@ def fulfilment_reject(*, fulfilment: Fulfilment, user: User, reason: str) -> Ful
 
 
 def _fifo_lots(listing_id: int) -> list[Lot]:
-    return list(
-        Lot.objects.select_for_update()
-        .filter(listing_id=listing_id, quantity_picked__lt=F("quantity"))
-        .order_by("harvest_date", "pk")
+    """The listing's lots with something left, oldest harvest first. Locked by primary key;
+    the caller already holds the listing's lock, which guards its lots."""
+    lots = Lot.objects.select_for_update().filter(
+        listing_id=listing_id, quantity_picked__lt=F("quantity")
     )
+    return sorted(lots.order_by("pk"), key=lambda lot: (lot.harvest_date, lot.pk))
 
 
 @transaction.atomic
@@ -199,6 +202,7 @@ def fulfilment_pack(
     picks = picks or {}
     lines = _lines(fulfilment)
     _check_named_lines(picks, lines, "picks")
+    stock.listings_lock(line.listing_id for line in lines)  # before their lots: lock order
     allocations = []
     for line in lines:
         needed = line.confirmed_quantity
@@ -322,7 +326,7 @@ def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
     time before shipping."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     fulfilments = list(Fulfilment.objects.select_for_update().filter(order=order).order_by("pk"))
-    open_parts = [f for f in fulfilments if f.status not in lifecycle.ENDED]
+    open_parts = [f for f in fulfilments if f.status in lifecycle.HOLDS_RESERVATION]
     if not open_parts:
         raise lifecycle.IllegalTransition(
             "Nothing left to cancel.",
@@ -330,6 +334,11 @@ def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
             current_status=order.status,
             allowed_transitions=[],
         )
+    # All the parts' listings at once, by primary key, not part by part: two orders naming
+    # the same listings in another order of parts must not deadlock.
+    stock.listings_lock(
+        OrderLine.objects.filter(fulfilment__in=open_parts).values_list("listing_id", flat=True)
+    )
     for fulfilment in open_parts:
         fulfilment.order = order
         _cancel(fulfilment, user, reason or "cancelled")

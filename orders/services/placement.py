@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from backend.errors import Conflict, DomainError, Forbidden
-from backend.money import round_fen
+from backend.money import MAX_AMOUNT, round_fen
 from buyers.models import Membership, Store
 from buyers.selectors import membership_of
 from products import pricing, stock
@@ -183,6 +183,11 @@ def order_place(
                 raise ValidationError({"lines": f"Listing {listing_id} has no price."})
             priced[listing_id] = (unit_price, source, round_fen(quantity * unit_price))
 
+        if sum(entry[2] for entry in priced.values()) > MAX_AMOUNT:
+            raise ValidationError(
+                {"lines": f"This order comes to more than ¥{MAX_AMOUNT}; split it into several."}
+            )
+
         by_cooperative: dict[int, list[int]] = defaultdict(list)
         for listing_id in wanted:
             by_cooperative[listings[listing_id].cooperative_id].append(listing_id)
@@ -233,6 +238,7 @@ def order_place(
                 cooperative_id=cooperative_id,
                 status=status,
                 subtotal=sum(priced[i][2] for i in listing_ids),
+                released_at=None if needs_approval else now,
             )
             events.append(
                 OrderEvent(order=order, fulfilment=fulfilment, actor=user, to_status=status)

@@ -85,49 +85,51 @@ def standing_order_run(
 ) -> StandingOrderRun | None:
     """Place the occurrence of ``standing`` due on ``period``; None if it already ran. The run
     row is written first, in the same transaction, so two jobs cannot both place it."""
-    try:
-        with transaction.atomic():
-            run = StandingOrderRun.objects.create(
-                standing_order=standing, period=period, outcome=StandingOrderRun.Outcome.FAILED
-            )
-            lines = [LineRequest(line.listing_id, line.quantity) for line in standing.lines.all()]
-            try:
-                with transaction.atomic():
-                    placement = order_place(
-                        user=standing.created_by,
-                        store=standing.store,
-                        lines=lines,
-                        requested_delivery_date=period
-                        + datetime.timedelta(days=standing.lead_days),
-                        note=f"standing order {standing.pk}",
-                        standing_order=standing,
-                        partial=True,
-                    )
-            except (ValidationError, DomainError) as exc:
-                message = getattr(exc, "message", None) or "; ".join(
-                    f"{k}: {v}" for k, v in getattr(exc, "message_dict", {}).items()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                run = StandingOrderRun.objects.create(
+                    standing_order=standing,
+                    period=period,
+                    outcome=StandingOrderRun.Outcome.FAILED,
                 )
-                run.message = f"Not placed: {message}"
+        except IntegrityError:
+            return None  # this period already ran (or is running in another job)
+        lines = [LineRequest(line.listing_id, line.quantity) for line in standing.lines.all()]
+        try:
+            with transaction.atomic():
+                placement = order_place(
+                    user=standing.created_by,
+                    store=standing.store,
+                    lines=lines,
+                    requested_delivery_date=period + datetime.timedelta(days=standing.lead_days),
+                    note=f"standing order {standing.pk}",
+                    standing_order=standing,
+                    partial=True,
+                )
+        except (ValidationError, DomainError) as exc:
+            message = getattr(exc, "message", None) or "; ".join(
+                f"{k}: {v}" for k, v in getattr(exc, "message_dict", {}).items()
+            )
+            run.message = f"Not placed: {message}"
+        else:
+            run.order = placement.order
+            if placement.order is None:
+                run.message = "Not placed: nothing could be ordered. " + "; ".join(
+                    placement.adjusted
+                )
+            elif placement.adjusted:
+                run.outcome = StandingOrderRun.Outcome.PARTIAL
+                run.message = f"Order {placement.order.pk} placed in part: " + "; ".join(
+                    placement.adjusted
+                )
             else:
-                run.order = placement.order
-                if placement.order is None:
-                    run.message = "Not placed: nothing could be ordered. " + "; ".join(
-                        placement.adjusted
-                    )
-                elif placement.adjusted:
-                    run.outcome = StandingOrderRun.Outcome.PARTIAL
-                    run.message = f"Order {placement.order.pk} placed in part: " + "; ".join(
-                        placement.adjusted
-                    )
-                else:
-                    run.outcome = StandingOrderRun.Outcome.PLACED
-                    run.message = f"Order {placement.order.pk} placed."
-            run.save(update_fields=["order", "outcome", "message"])
-            if run.outcome != StandingOrderRun.Outcome.PLACED:
-                _notify_team(run)
-            return run
-    except IntegrityError:
-        return None  # this period already ran
+                run.outcome = StandingOrderRun.Outcome.PLACED
+                run.message = f"Order {placement.order.pk} placed."
+        run.save(update_fields=["order", "outcome", "message"])
+        if run.outcome != StandingOrderRun.Outcome.PLACED:
+            _notify_team(run)
+        return run
 
 
 def standing_orders_place_due(*, today: datetime.date | None = None) -> int:

@@ -51,3 +51,19 @@ def test_admin_is_closed_to_non_staff(client, buyer_user):
     client.force_login(buyer_user)
     response = client.get("/admin/")
     assert response.status_code == 302  # to the admin login page
+
+
+def test_stock_and_order_records_are_view_only_in_the_admin(client, staff_user):
+    """Listings, lots, negotiated prices and orders change through the API's services, which
+    move stock and write events; the admin shows them but cannot save them."""
+    from tests.factories import ListingFactory
+
+    listing = ListingFactory()
+    client.force_login(staff_user)
+    url = f"/admin/products/listing/{listing.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"stock_on_hand": "1", "stock_reserved": "0", "status": "active"})
+    assert response.status_code == 403
+    listing.refresh_from_db()
+    assert listing.stock_on_hand == 100
+    assert client.get("/admin/products/listing/add/").status_code == 403

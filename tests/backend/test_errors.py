@@ -322,3 +322,47 @@ def test_listing_update_refused_after_replacing_tiers_keeps_old_tiers(manager, c
     assert paused.status == Listing.Status.PAUSED
     tiers = list(PriceTier.objects.filter(listing=paused).values_list("min_quantity", "unit_price"))
     assert tiers == [(Decimal("10"), Decimal("50.00"))]
+
+
+# --- Backstops: races the services lose to the database are 409s, never 500s -------------------
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])  # deadlock, serialization failure
+def test_a_transaction_conflict_is_a_409_to_retry(sqlstate):
+    from django.db import OperationalError
+
+    from backend.errors import exception_handler
+
+    exc = OperationalError("conflict")
+    exc.__cause__ = _PgError(sqlstate)
+    response = exception_handler(exc, {})
+    assert response.status_code == 409
+    assert response.data["error"]["code"] == "retry"
+
+
+def test_other_operational_errors_stay_server_errors():
+    from django.db import OperationalError
+
+    from backend.errors import exception_handler
+
+    exc = OperationalError("server closed the connection")
+    exc.__cause__ = _PgError("08006")
+    assert exception_handler(exc, {}) is None  # Django answers 500 in the error shape
+
+
+def test_deleting_a_household_that_just_supplied_a_lot_is_a_409():
+    """The service checks first; if a lot naming the household commits in between, the
+    database's PROTECT decides and the answer is still a conflict, not a 500."""
+    from django.db.models import ProtectedError
+
+    from backend.errors import exception_handler
+
+    response = exception_handler(ProtectedError("protected", set()), {})
+    assert response.status_code == 409
+    assert response.data["error"]["code"] == "conflict"

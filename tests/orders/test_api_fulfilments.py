@@ -456,3 +456,35 @@ def test_a_manager_without_a_cooperative_sees_no_parts(parts):
     client = client_for(UserFactory(role=User.Role.COOPERATIVE_MANAGER))
     assert listed_ids(client) == set()
     assert_error(client.get(f"{FULFILMENTS}{parts['ours_coop']}/"), 404, "not_found")
+
+
+# --- Parts the cooperative never received --------------------------------------------------------
+
+
+def test_a_part_cancelled_while_waiting_for_approval_stays_hidden_from_the_cooperative(
+    manager, purchaser, purchaser_user, store, listing, lots, organisation
+):
+    organisation.approval_threshold = Decimal("100.00")
+    organisation.save()
+    order = place(purchaser_user, store, (listing, "30"))  # ¥2,040: waits for the approver
+    part = order.fulfilments.get()
+    assert part.status == S.PENDING_APPROVAL
+    assert manager.get(f"{FULFILMENTS}{part.pk}/").status_code == 404
+    assert purchaser.post(f"{ORDERS}{order.pk}/cancel/", {}, format="json").status_code == 200
+    assert manager.get(f"{FULFILMENTS}{part.pk}/").status_code == 404
+    assert manager.get(FULFILMENTS).json()["results"] == []
+
+
+def test_staff_cancel_leaves_shipped_parts_and_cancels_the_rest(
+    staff, purchaser_user, manager_user, store, listing, lots, other_cooperative
+):
+    other = ListingFactory(cooperative=other_cooperative)
+    LotFactory(listing=other, quantity=Decimal("100"))
+    order = place(purchaser_user, store, (listing, "20"), (other, "20"))
+    shipped = order.fulfilments.get(cooperative=listing.cooperative)
+    for move in (services.fulfilment_confirm, services.fulfilment_pack, services.fulfilment_ship):
+        move(fulfilment=shipped, user=manager_user)
+    response = staff.post(f"{ORDERS}{order.pk}/cancel/", {"reason": "store closed"}, format="json")
+    assert response.status_code == 200, response.content
+    statuses = {f["cooperative"]: f["status"] for f in response.json()["fulfilments"]}
+    assert statuses == {listing.cooperative_id: S.SHIPPED, other_cooperative.pk: S.CANCELLED}

@@ -175,3 +175,53 @@ def test_negative_stock_is_refused_by_the_database(cooperative):
     listing = ListingFactory(cooperative=cooperative, stock_on_hand=D("10"))
     with pytest.raises(IntegrityError, match="listing_reserved_gte_0"), transaction.atomic():
         Listing.objects.filter(pk=listing.pk).update(stock_reserved=D("-5"))
+
+
+def _orders_naming_two_listings_in_opposite_order(purchaser_user, store, cooperative, other):
+    """Two orders over the same two listings; A's lines and parts come in the opposite order to
+    B's. Lots back both listings so the parts can be packed."""
+    from tests.factories import LotFactory, place_order
+
+    first = ListingFactory(cooperative=cooperative, stock_on_hand=D("100"))
+    second = ListingFactory(cooperative=other, stock_on_hand=D("100"))
+    for listing in (first, second):
+        LotFactory(listing=listing, quantity=D("100"))
+    a = place_order(purchaser_user, store, (second, "20"), (first, "20"))
+    b = place_order(purchaser_user, store, (first, "20"), (second, "20"))
+    return a, b
+
+
+def test_concurrent_staff_cancels_of_orders_in_opposite_part_order_do_not_deadlock(
+    purchaser_user, staff_user, store, cooperative, other_cooperative
+):
+    from orders.services.fulfilment import order_cancel
+
+    orders = _orders_naming_two_listings_in_opposite_order(
+        purchaser_user, store, cooperative, other_cooperative
+    )
+    results = race([lambda o=o: order_cancel(order=o, user=staff_user) for o in orders])
+    assert [order.status for order in results] == ["cancelled", "cancelled"]
+    assert not Listing.objects.filter(stock_reserved__gt=0).exists()
+
+
+def test_concurrent_packing_of_parts_drawing_the_same_lots_does_not_deadlock(
+    purchaser_user, manager_user, store, cooperative
+):
+    from orders.services.fulfilment import fulfilment_confirm, fulfilment_pack
+    from tests.factories import LotFactory, place_order
+
+    # One cooperative, two listings: each order's single part has the lines in opposite order.
+    first = ListingFactory(cooperative=cooperative, stock_on_hand=D("100"))
+    second = ListingFactory(cooperative=cooperative, stock_on_hand=D("100"))
+    for listing in (first, second):
+        LotFactory(listing=listing, quantity=D("100"))
+    parts = [
+        place_order(purchaser_user, store, *lines).fulfilments.get()
+        for lines in (((second, "20"), (first, "20")), ((first, "20"), (second, "20")))
+    ]
+    for part in parts:
+        fulfilment_confirm(fulfilment=part, user=manager_user)
+    results = race([lambda p=p: fulfilment_pack(fulfilment=p, user=manager_user) for p in parts])
+    assert [part.status for part in results] == ["packed", "packed"]
+    for listing in (first, second):
+        assert listing.lots.get().quantity_picked == D("40")

@@ -488,3 +488,12 @@ def test_reorder_of_another_organisations_order_is_404(purchaser, other_purchase
     first = placed(place(purchaser, store, (listing, "10")))
     assert_error(other_purchaser.post(f"{URL}{first.pk}/reorder/"), 404)
     assert Order.objects.count() == 1
+
+
+def test_an_order_above_what_the_money_columns_hold_is_400_not_500(purchaser, store, cooperative):
+    dear = ListingFactory(
+        cooperative=cooperative, stock_on_hand=Decimal("20000"), tiers=[("10", "1000000.00")]
+    )
+    response = place(purchaser, store, (dear, "10000"))  # ¥10,000,000,000
+    assert_error(response, 400, "validation_error", field="lines")
+    assert reserved(dear) == 0 and not Order.objects.exists()

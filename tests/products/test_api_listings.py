@@ -611,3 +611,12 @@ def test_unknown_field_name_is_400(buyer):
     listing = ListingFactory()
     assert_error(buyer.get(URL, {"fields": "id,secret"}), 400, "validation_error", "fields")
     assert_error(buyer.get(detail(listing), {"fields": "nope"}), 400, "validation_error", "fields")
+
+
+def test_the_unit_cannot_change_once_the_listing_exists(manager, cooperative):
+    """Stock, tiers and placed orders are counted in it: 50 kg must not become 50 jin."""
+    listing = ListingFactory(cooperative=cooperative, unit="kg")
+    response = manager.patch(f"/api/v1/listings/{listing.pk}/", {"unit": "jin"}, format="json")
+    assert response.status_code == 200
+    listing.refresh_from_db()
+    assert listing.unit == "kg" and response.json()["unit"] == "kg"

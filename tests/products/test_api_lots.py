@@ -287,3 +287,25 @@ def test_lot_patch_future_harvest_date_is_400(manager, lot):
     future = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
     response = manager.patch(f"{URL}{lot.pk}/", {"harvest_date": future}, format="json")
     assert_error(response, 400, "validation_error", "harvest_date")
+
+
+# --- Filtering by household is household data ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [
+        ("staff", True),
+        ("manager", True),
+        ("other_manager", False),
+        ("buyer", False),
+        ("partner", False),
+    ],
+)
+def test_only_who_may_see_households_can_filter_lots_by_household(request, role, sees, lot):
+    """Which lots a household supplied would tell a buyer its village and poverty status."""
+    household = lot.contributions.first().household_id
+    response = request.getfixturevalue(role).get(f"{URL}?household={household}")
+    assert response.status_code == 200
+    ids = [item["id"] for item in response.json()["results"]]
+    assert ids == ([lot.pk] if sees else [])
