@@ -1,10 +1,9 @@
 from django.contrib.auth import authenticate
-from django.db import transaction
 from knox.models import AuthToken
 
 from backend.errors import DomainError
 
-from .models import PartnerApiKey, User
+from .models import User
 
 
 def user_create(
@@ -30,13 +29,3 @@ def token_issue(*, phone: str, password: str) -> tuple[AuthToken, str]:
 
 def token_revoke(*, token: AuthToken) -> None:
     token.delete()
-
-
-@transaction.atomic
-def api_key_create(*, user: User, name: str) -> tuple[PartnerApiKey, str]:
-    """Issue a key for a partner account; the plain key is returned once and never stored."""
-    if user.role != User.Role.PARTNER:
-        raise DomainError(
-            "API keys belong to partner accounts.", fields={"user": ["Not a partner."]}
-        )
-    return PartnerApiKey.objects.create_key(user=user, name=name)

@@ -47,7 +47,3 @@ def normalize_cn_phone(value: str) -> str:
             _("Enter a valid mainland China phone number (+86)."), code="invalid_phone"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def validate_cn_phone(value: str) -> None:
-    normalize_cn_phone(value)

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from backend.validators import (
     credit_code_check_character,
     normalize_cn_phone,
-    validate_cn_phone,
     validate_credit_code,
 )
 
@@ -80,5 +79,5 @@ def test_phone_numbers_normalise_to_e164(raw, e164):
 )
 def test_invalid_phone_numbers_are_refused(raw):
     with pytest.raises(ValidationError) as caught:
-        validate_cn_phone(raw)
+        normalize_cn_phone(raw)
     assert caught.value.code == "invalid_phone"
