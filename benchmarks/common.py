@@ -170,3 +170,18 @@ def percentile(ordered: list[float], fraction: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run_clients(threads, stop) -> float:
+    """Start the client threads, wait for all (Ctrl-C stays responsive, then sets ``stop``),
+    and answer the seconds they took."""
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    finally:
+        stop.set()
+    return time.perf_counter() - started

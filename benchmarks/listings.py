@@ -27,7 +27,15 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from common import get, percentile, setup_django, start_gunicorn, stop_gunicorn, wait_healthy
+from common import (
+    get,
+    percentile,
+    run_clients,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_healthy,
+)
 
 LISTINGS_PATH = "/api/v1/listings/"
 PRODUCT_NAMES = [
@@ -276,16 +284,7 @@ def run_load(*, port, path, headers, requests, concurrency, max_seconds) -> dict
             errors.update(my_errors)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
-    finally:
-        stop.set()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(threads, stop)
     latencies.sort()
     return {
         "elapsed": elapsed,

@@ -40,7 +40,15 @@ import uuid
 from collections import Counter
 from decimal import Decimal
 
-from common import percentile, request, setup_django, start_gunicorn, stop_gunicorn, wait_healthy
+from common import (
+    percentile,
+    request,
+    run_clients,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_healthy,
+)
 from listings import PRODUCT_NAMES
 
 ORDERS_PATH = "/api/v1/orders/"
@@ -406,16 +414,7 @@ def run_load(*, port, seeded, clients, requests, max_seconds, replay_every, seed
             replay_mismatches += mismatches
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
-    finally:
-        stop.set()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(threads, stop)
     placed.sort()
     latencies.sort()
     return {
