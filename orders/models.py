@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buyers.models import BuyerOrganisation, Store
@@ -213,7 +214,8 @@ class OrderEvent(models.Model):
 
 class StandingOrder(models.Model):
     """A recurring order (e.g. every Monday, 200 kg of grade-A honey to the Xinhua Road store),
-    placed by a beat job once per week as a normal order."""
+    placed by a beat job once per week as a normal order. Deactivated, never deleted: its
+    runs are the record of what was ordered."""
 
     organisation = models.ForeignKey(
         BuyerOrganisation, on_delete=models.CASCADE, related_name="standing_orders"
@@ -227,6 +229,23 @@ class StandingOrder(models.Model):
         _("days from placing to requested delivery"), default=0
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The first period it may run for: the day it was made or last switched back on, so the
+    # weeks it was paused are not caught up as missed.
+    runs_from = models.DateField(_("runs from"), default=timezone.localdate)
+    # Runs above the organisation's approval threshold wait for an approver, unless an
+    # approver set this cap in advance and the run's total stays within it.
+    approved_cap = models.DecimalField(
+        _("pre-approved up to (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    approved_cap_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pre-approved by"),
+    )
+    stopped_reason = models.CharField(_("why it stopped"), max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -236,6 +255,11 @@ class StandingOrder(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="standing_order_weekday"),
             models.CheckConstraint(condition=Q(lead_days__lte=60), name="standing_order_lead"),
+            models.CheckConstraint(
+                condition=Q(approved_cap__isnull=True)
+                | (Q(approved_cap__gte=0) & Q(approved_cap_by__isnull=False)),
+                name="standing_order_cap_set_by_someone",
+            ),
         ]
 
     def __str__(self):
@@ -269,8 +293,10 @@ class StandingOrderRun(models.Model):
         PLACED = "placed", _("placed in full")
         PARTIAL = "partial", _("placed in part")
         FAILED = "failed", _("could not be placed")
+        MISSED = "missed", _("missed (the job did not run in time)")
 
-    standing_order = models.ForeignKey(StandingOrder, on_delete=models.CASCADE, related_name="runs")
+    # PROTECT: the run history outlives anything that tries to delete its standing order.
+    standing_order = models.ForeignKey(StandingOrder, on_delete=models.PROTECT, related_name="runs")
     period = models.DateField(_("period (the day it was due)"))
     order = models.OneToOneField(
         Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="standing_run"
