@@ -66,7 +66,9 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["organisation", "-id"]),
-            models.Index(fields=["status", "reservation_expires_at"]),
+            # Reservation expiry looks orders up by this alone (the order's status follows
+            # from its parts, so it cannot narrow the search).
+            models.Index(fields=["reservation_expires_at"], name="order_reservation_expiry_idx"),
         ]
 
     def __str__(self):
@@ -97,7 +99,16 @@ class Fulfilment(models.Model):
             ),
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="fulfilment_subtotal_gte_0"),
         ]
-        indexes = [models.Index(fields=["cooperative", "status"])]
+        indexes = [
+            models.Index(fields=["cooperative", "status"]),
+            # Reservation expiry: the few parts still waiting, by order, without reading the
+            # many that moved on.
+            models.Index(
+                fields=["order"],
+                condition=Q(status__in=["pending_approval", "placed"]),
+                name="fulfilment_awaiting_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.order_id}/{self.cooperative_id} {self.status}"
