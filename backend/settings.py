@@ -113,6 +113,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True  # tasks are safe to run twice; a crash must not lose one
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # nor a pool process killed mid-task (OOM, SIGKILL)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
