@@ -234,7 +234,8 @@ def standing_orders_place_due(*, today: datetime.date | None = None) -> int:
     placed = 0
     for standing in standing_orders:
         try:
-            placed += _place_standing(standing, today)
+            with transaction.atomic():  # all of one standing order's periods, or none
+                placed += _place_standing(standing, today)
         except Exception:
             logger.exception("standing order %s failed; it is tried again next run", standing.pk)
     return placed
