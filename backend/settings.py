@@ -113,6 +113,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True  # tasks are safe to run twice; a crash must not lose one
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # nor a pool process killed mid-task (OOM, SIGKILL)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
@@ -148,6 +149,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shitun Market <norep
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
 # Stock reserved by an order that nobody confirms (or approves) in time goes back on sale.
 ORDER_RESERVATION_TTL = timedelta(hours=env.int("ORDER_RESERVATION_TTL_HOURS", default=48))
+# A standing order's period missed while the jobs were down is placed late up to this many
+# days after it was due; older ones are recorded as missed and the team is told.
+STANDING_ORDER_CATCH_UP_DAYS = env.int("STANDING_ORDER_CATCH_UP_DAYS", default=2)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -32,6 +32,24 @@ class StandingOrderRunInline(ViewOnlyInline):
 
 @admin.register(StandingOrder)
 class StandingOrderAdmin(admin.ModelAdmin):
+    """Switch on and off, or change days; the cap is an approver's, set through the API.
+    Never deleted: the runs are the record of what was ordered."""
+
     list_display = ["id", "organisation", "store", "weekday", "is_active"]
     list_filter = ["is_active", "weekday"]
+    readonly_fields = [
+        "organisation",
+        "store",
+        "created_by",
+        "approved_cap",
+        "approved_cap_by",
+        "runs_from",
+        "stopped_reason",
+    ]
     inlines = [StandingOrderRunInline]
+
+    def has_add_permission(self, request):
+        return False  # lines are checked as the buyer sees them: made through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False

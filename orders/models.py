@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buyers.models import BuyerOrganisation, Store
@@ -65,7 +66,9 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["organisation", "-id"]),
-            models.Index(fields=["status", "reservation_expires_at"]),
+            # Reservation expiry looks orders up by this alone (the order's status follows
+            # from its parts, so it cannot narrow the search).
+            models.Index(fields=["reservation_expires_at"], name="order_reservation_expiry_idx"),
         ]
 
     def __str__(self):
@@ -96,7 +99,16 @@ class Fulfilment(models.Model):
             ),
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="fulfilment_subtotal_gte_0"),
         ]
-        indexes = [models.Index(fields=["cooperative", "status"])]
+        indexes = [
+            models.Index(fields=["cooperative", "status"]),
+            # Reservation expiry: the few parts still waiting, by order, without reading the
+            # many that moved on.
+            models.Index(
+                fields=["order"],
+                condition=Q(status__in=["pending_approval", "placed"]),
+                name="fulfilment_awaiting_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.order_id}/{self.cooperative_id} {self.status}"
@@ -213,7 +225,8 @@ class OrderEvent(models.Model):
 
 class StandingOrder(models.Model):
     """A recurring order (e.g. every Monday, 200 kg of grade-A honey to the Xinhua Road store),
-    placed by a beat job once per week as a normal order."""
+    placed by a beat job once per week as a normal order. Deactivated, never deleted: its
+    runs are the record of what was ordered."""
 
     organisation = models.ForeignKey(
         BuyerOrganisation, on_delete=models.CASCADE, related_name="standing_orders"
@@ -227,6 +240,23 @@ class StandingOrder(models.Model):
         _("days from placing to requested delivery"), default=0
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The first period it may run for: the day it was made or last switched back on, so the
+    # weeks it was paused are not caught up as missed.
+    runs_from = models.DateField(_("runs from"), default=timezone.localdate)
+    # Runs above the organisation's approval threshold wait for an approver, unless an
+    # approver set this cap in advance and the run's total stays within it.
+    approved_cap = models.DecimalField(
+        _("pre-approved up to (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    approved_cap_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pre-approved by"),
+    )
+    stopped_reason = models.CharField(_("why it stopped"), max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -236,6 +266,11 @@ class StandingOrder(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="standing_order_weekday"),
             models.CheckConstraint(condition=Q(lead_days__lte=60), name="standing_order_lead"),
+            models.CheckConstraint(
+                condition=Q(approved_cap__isnull=True)
+                | (Q(approved_cap__gte=0) & Q(approved_cap_by__isnull=False)),
+                name="standing_order_cap_set_by_someone",
+            ),
         ]
 
     def __str__(self):
@@ -269,8 +304,10 @@ class StandingOrderRun(models.Model):
         PLACED = "placed", _("placed in full")
         PARTIAL = "partial", _("placed in part")
         FAILED = "failed", _("could not be placed")
+        MISSED = "missed", _("missed (the job did not run in time)")
 
-    standing_order = models.ForeignKey(StandingOrder, on_delete=models.CASCADE, related_name="runs")
+    # PROTECT: the run history outlives anything that tries to delete its standing order.
+    standing_order = models.ForeignKey(StandingOrder, on_delete=models.PROTECT, related_name="runs")
     period = models.DateField(_("period (the day it was due)"))
     order = models.OneToOneField(
         Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="standing_run"

@@ -12,7 +12,7 @@ from buyers.selectors import organisation_id_of
 from products.models import Lot, LotContribution
 from suppliers.selectors import managed_cooperative_ids
 
-from .models import Fulfilment, Order, OrderEvent, OrderLine, PickAllocation
+from .models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
 
 THOUSANDTH = Decimal("0.001")
 
@@ -48,6 +48,21 @@ def fulfilment_list(*, user: User) -> QuerySet[Fulfilment]:
             )
     return qs.select_related("order__store", "order__organisation", "cooperative").prefetch_related(
         Prefetch("lines", queryset=_lines())
+    )
+
+
+def expired_reservations(*, now) -> QuerySet:
+    """Ids of parts still waiting (for the cooperative or an approver) whose order's
+    reservation ran out before ``now``. The status list is the condition of the partial
+    index fulfilment_awaiting_idx word for word, so PostgreSQL can prove the index covers it;
+    order_reservation_expiry_idx finds the orders."""
+    return (
+        Fulfilment.objects.filter(
+            status__in=[FulfilmentStatus.PENDING_APPROVAL, FulfilmentStatus.PLACED],
+            order__reservation_expires_at__lt=now,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

@@ -2,7 +2,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from buyers.models import Store
-from products.models import Listing
 from products.serializers import MAX_QUANTITY, quantity_field
 from suppliers.selectors import can_see_private_cooperative_data
 
@@ -222,7 +221,9 @@ class OrderEventSerializer(serializers.ModelSerializer):
 
 
 class StandingOrderLineSerializer(serializers.Serializer):
-    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all())
+    # An id, not a related field: the service checks every line as the buyer sees listings
+    # (in one query), and answers for one it cannot see exactly as for one that is missing.
+    listing = serializers.IntegerField(min_value=1, max_value=2**62, source="listing_id")
     quantity = quantity_field()
 
 
@@ -236,6 +237,16 @@ class StandingOrderSerializer(serializers.ModelSerializer):
     lines = StandingOrderLineSerializer(many=True, min_length=1, max_length=100)
     weekday = serializers.IntegerField(min_value=0, max_value=6)
     lead_days = serializers.IntegerField(min_value=0, max_value=60, required=False)
+    approved_cap = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Runs up to this total are placed approved even above the organisation's "
+        "approval threshold; only an approver sets it. Null: every run above the threshold "
+        "waits for an approver.",
+    )
     runs = StandingOrderRunSerializer(many=True, read_only=True)
 
     class Meta:
@@ -248,16 +259,25 @@ class StandingOrderSerializer(serializers.ModelSerializer):
             "lead_days",
             "lines",
             "is_active",
+            "approved_cap",
+            "approved_cap_by",
+            "stopped_reason",
+            "runs_from",
             "note",
             "runs",
             "created_at",
         ]
-        read_only_fields = ["organisation", "created_at"]
+        read_only_fields = [
+            "organisation",
+            "approved_cap_by",
+            "stopped_reason",
+            "runs_from",
+            "created_at",
+        ]
 
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None and not isinstance(self.instance, list | tuple):
-            # Change when and whether it runs; for other goods, make a new standing order.
-            for name in ("store", "lines"):
-                fields[name].read_only = True
+            # Another store is another standing order; lines, days and the cap can change.
+            fields["store"].read_only = True
         return fields

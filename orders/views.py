@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -246,7 +247,8 @@ class FulfilmentViewSet(
 
 class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Recurring orders: placed by a beat job once per week on their weekday, as normal
-    orders; a run that could not be placed in full is recorded and e-mailed to the team."""
+    orders; a run that could not be placed in full is recorded and e-mailed to the team.
+    DELETE deactivates: the standing order and its run history stay."""
 
     serializer_class = StandingOrderSerializer
     permission_classes = [BuyersAndStaff]
@@ -267,5 +269,15 @@ class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.Mo
 
     def perform_update(self, serializer):
         serializer.instance = standing.standing_order_update(
-            standing=serializer.instance, data=serializer.validated_data
+            standing=serializer.instance, data=serializer.validated_data, user=self.request.user
         )
+
+    @extend_schema(responses=StandingOrderSerializer)
+    def destroy(self, request, *args, **kwargs):
+        """Deactivate (not delete): its runs are the record of what was ordered. Switch it
+        back on with PATCH {"is_active": true}."""
+        deactivated = standing.standing_order_deactivate(
+            standing=self.get_object(),
+            reason=_("Deactivated by %(name)s.") % {"name": request.user.name},
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=deactivated.pk)).data)

@@ -1,2 +1,3 @@
-"""Writes of orders: placing (placement.py), the fulfilment lifecycle (fulfilment.py) and
-standing orders (standing.py)."""
+"""Writes of orders: placing (placement.py, with the policies in policies.py), the fulfilment
+lifecycle (fulfilment.py), standing orders (standing.py) and the job placing them
+(standing_runs.py)."""

@@ -378,25 +378,29 @@ def order_approve(*, order: Order, user: User) -> Order:
 
 def expire_reservations(*, now=None) -> int:
     """Cancel parts nobody confirmed (or approved) before the order's reservation expired,
-    giving their stock back. One transaction per order; safe to run twice (the status is
-    checked again under lock)."""
+    giving their stock back. One transaction per part; safe to run twice (the status is
+    checked again under lock). A part that fails is logged and left for the next run: one
+    bad row never keeps the others' stock locked up."""
+    # Imported here to keep this module's head untouched while it is being moved (issue 9).
+    import logging
+
+    from ..selectors import expired_reservations
+
     now = now or timezone.now()
     expired = 0
-    candidates = (
-        Fulfilment.objects.filter(
-            status__in=[S.PENDING_APPROVAL, S.PLACED], order__reservation_expires_at__lt=now
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for fulfilment_id in candidates:
-        with transaction.atomic():
-            fulfilment = _lock(fulfilment_id)
-            if fulfilment.status not in (S.PENDING_APPROVAL, S.PLACED):
-                continue  # confirmed or cancelled meanwhile
-            if fulfilment.order.reservation_expires_at >= now:
-                continue  # approved meanwhile: a new window
-            _cancel(fulfilment, None, "reservation expired")
-            _recompute(fulfilment.order)
-            expired += 1
+    for fulfilment_id in list(expired_reservations(now=now)):
+        try:
+            with transaction.atomic():
+                fulfilment = _lock(fulfilment_id)
+                if fulfilment.status not in (S.PENDING_APPROVAL, S.PLACED):
+                    continue  # confirmed or cancelled meanwhile
+                if fulfilment.order.reservation_expires_at >= now:
+                    continue  # approved meanwhile: a new window
+                _cancel(fulfilment, None, "reservation expired")
+                _recompute(fulfilment.order)
+                expired += 1
+        except Exception:
+            logging.getLogger(__name__).exception(
+                "expiring fulfilment %s failed; tried again next run", fulfilment_id
+            )
     return expired

@@ -10,55 +10,77 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from backend.errors import Conflict, DomainError, Forbidden
+from backend.errors import Forbidden
 from backend.money import MAX_AMOUNT, round_fen
-from buyers.models import Membership, Store
+from buyers.models import Store
 from buyers.selectors import membership_of
 from products import pricing, stock
 from products.models import Listing
 
+from ..exceptions import BelowMinimumOrderValue, InsufficientStock
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
+from .policies import BuyerRequest, Findings, LineRequest, Part, StandingRun
 
-
-class InsufficientStock(Conflict):
-    """Some lines ask for more than is available; nothing was reserved."""
-
-    code = "insufficient_stock"
-
-
-class BelowMinimumOrderValue(DomainError):
-    code = "below_minimum_order_value"
-
-
-@dataclass
-class LineRequest:
-    listing_id: int
-    quantity: Decimal
+__all__ = [
+    "BelowMinimumOrderValue",
+    "BuyerRequest",
+    "InsufficientStock",
+    "LineRequest",
+    "Placement",
+    "StandingRun",
+    "order_place",
+    "order_reorder",
+]
 
 
 @dataclass
 class Placement:
-    """What order_place did. ``adjusted`` lists lines it had to cut (only with partial=True,
-    for standing orders)."""
+    """What order_place did. ``adjusted`` says what a lenient policy cut or left out."""
 
     order: Order | None
     adjusted: list[str] = field(default_factory=list)
 
 
-def _fmt(quantity: Decimal) -> str:
-    return f"{quantity.normalize():f}"
+def _check_request(*, user: User, store: Store, lines: list[LineRequest], requested_delivery_date):
+    """Who may place it, where to, and the request's own shape; the buyer's membership."""
+    membership = membership_of(user=user)
+    if membership is None:
+        raise Forbidden(_("Only members of a buyer organisation place orders."))
+    if not membership.organisation.is_active:
+        raise Forbidden(_("This buyer organisation is not active."))
+    if store.organisation_id != membership.organisation_id or not store.is_active:
+        raise ValidationError({"store": _("Not an active store of your organisation.")})
+    if not lines:
+        raise ValidationError({"lines": _("An order needs at least one line.")})
+    if len({line.listing_id for line in lines}) != len(lines):
+        raise ValidationError({"lines": _("A listing appears on two lines; combine them.")})
+    if requested_delivery_date is not None and requested_delivery_date < timezone.localdate():
+        raise ValidationError({"requested_delivery_date": _("The date is in the past.")})
+    return membership
 
 
-def _largest_allowed(listing: Listing, wanted: Decimal) -> Decimal:
-    """The largest quantity ≤ wanted and ≤ available that the listing's rules allow (0 if
-    none): minimum order plus whole increments."""
-    cap = min(wanted, listing.available_quantity)
-    if cap < listing.min_order_quantity:
-        return Decimal(0)
-    steps = (cap - listing.min_order_quantity) // listing.order_increment
-    return listing.min_order_quantity + steps * listing.order_increment
+def _price(*, organisation_id: int, wanted: dict[int, Decimal], today) -> dict:
+    """listing id → (unit price, price source, line total): the negotiated table if one is
+    valid today and reaches the quantity, else the public tiers."""
+    negotiated = pricing.negotiated_tables(
+        organisation_id=organisation_id, listing_ids=wanted, on=today
+    )
+    public = pricing.public_tables(wanted)
+    priced: dict[int, tuple[Decimal, str, Decimal]] = {}
+    for listing_id, quantity in wanted.items():
+        table, source = negotiated.get(listing_id), OrderLine.PriceSource.NEGOTIATED
+        if table is None or pricing.unit_price_in(table, quantity) is None:
+            table, source = public.get(listing_id, []), OrderLine.PriceSource.PUBLIC
+        unit_price = pricing.unit_price_in(table, quantity)
+        if unit_price is None:  # tiers start at or below the minimum: cannot happen
+            raise ValidationError(
+                {"lines": _("Listing %(listing)s has no price.") % {"listing": listing_id}}
+            )
+        priced[listing_id] = (unit_price, source, round_fen(quantity * unit_price))
+    return priced
 
 
 def order_place(
@@ -70,7 +92,7 @@ def order_place(
     note: str = "",
     reorder_of: Order | None = None,
     standing_order=None,
-    partial: bool = False,
+    policy: BuyerRequest | None = None,
 ) -> Placement:
     """Place an order for the user's buyer organisation.
 
@@ -79,188 +101,158 @@ def order_place(
     negotiated table (if one is valid today) or the public tiers. Lines split into one
     fulfilment per cooperative, and a part below the cooperative's minimum order value is
     refused. Stock for every line is reserved atomically: listings are locked in primary-key
-    order, and any shortfall refuses the whole order (409, with what is available).
+    order, and any shortfall refuses the whole order (409, with what is available). Above
+    the organisation's approval threshold the order waits for an approver.
 
-    With ``partial`` (standing orders), lines that cannot be placed in full are cut to what
-    is allowed or dropped, and listed in ``Placement.adjusted``, instead of refusing.
+    ``policy`` decides what a line or part that cannot be placed as asked does, and who has
+    approved it already: BuyerRequest (the default) refuses; StandingRun cuts and says so.
     """
-    membership = membership_of(user=user)
-    if membership is None:
-        raise Forbidden("Only members of a buyer organisation place orders.")
+    policy = policy or BuyerRequest()
+    membership = _check_request(
+        user=user, store=store, lines=lines, requested_delivery_date=requested_delivery_date
+    )
     organisation = membership.organisation
-    if not organisation.is_active:
-        raise Forbidden("This buyer organisation is not active.")
-    if store.organisation_id != organisation.pk or not store.is_active:
-        raise ValidationError({"store": "Not an active store of your organisation."})
-    if not lines:
-        raise ValidationError({"lines": "An order needs at least one line."})
-    if len({line.listing_id for line in lines}) != len(lines):
-        raise ValidationError({"lines": "A listing appears on two lines; combine them."})
     today = timezone.localdate()
-    if requested_delivery_date is not None and requested_delivery_date < today:
-        raise ValidationError({"requested_delivery_date": "The date is in the past."})
 
     with transaction.atomic():
         listings = stock.listings_lock(line.listing_id for line in lines)
-        errors: dict[str, list[str]] = {}
-        shortages: dict[str, list[str]] = {}
-        available: dict[str, str] = {}
-        adjusted: list[str] = []
+        found = Findings()
         wanted: dict[int, Decimal] = {}
         for index, line in enumerate(lines):
             listing = listings.get(line.listing_id)
-            at = f"lines.{index}"
-            if (
-                listing is None
-                or not listing.cooperative.is_active
-                or listing.status not in (Listing.LIVE_STATUSES)
+            if listing is not None and (
+                not listing.cooperative.is_active or listing.status not in Listing.LIVE_STATUSES
             ):
-                if partial:
-                    adjusted.append(f"listing {line.listing_id}: not on sale, left out")
-                    continue
-                errors[f"{at}.listing"] = ["This listing is not on sale."]
-                continue
-            quantity = line.quantity
-            too_soon = requested_delivery_date is not None and requested_delivery_date < (
-                today + datetime.timedelta(days=listing.lead_time_days)
+                listing = None  # not on sale: the buyer is told the same as for a missing one
+            too_soon = (
+                listing is not None
+                and requested_delivery_date is not None
+                and requested_delivery_date
+                < today + datetime.timedelta(days=listing.lead_time_days)
             )
-            if partial:
-                allowed = 0 if too_soon else _largest_allowed(listing, quantity)
-                if too_soon:
-                    adjusted.append(
-                        f"{listing.product.name_zh} ({listing.pk}): needs "
-                        f"{listing.lead_time_days} days to prepare, left out"
-                    )
-                elif allowed != quantity:
-                    adjusted.append(
-                        f"{listing.product.name_zh} ({listing.pk}): {_fmt(allowed)} of "
-                        f"{_fmt(quantity)} {listing.unit}"
-                    )
-                if allowed:
-                    wanted[listing.pk] = allowed
-                continue
-            if quantity < listing.min_order_quantity:
-                errors[f"{at}.quantity"] = [
-                    f"The minimum order is {_fmt(listing.min_order_quantity)} {listing.unit}."
-                ]
-            elif (quantity - listing.min_order_quantity) % listing.order_increment:
-                errors[f"{at}.quantity"] = [
-                    f"Order {_fmt(listing.min_order_quantity)} {listing.unit} plus steps of "
-                    f"{_fmt(listing.order_increment)}."
-                ]
-            elif quantity > listing.available_quantity:
-                shortages[f"{at}.quantity"] = [
-                    f"Only {_fmt(listing.available_quantity)} {listing.unit} available."
-                ]
-                available[str(listing.pk)] = _fmt(listing.available_quantity)
-            if too_soon:
-                errors.setdefault("requested_delivery_date", []).append(
-                    f"Listing {listing.pk} needs {listing.lead_time_days} days to prepare."
-                )
-            wanted[listing.pk] = quantity
-        if errors:
-            raise ValidationError(errors)
-        if shortages:
+            quantity = policy.line(
+                at=f"lines.{index}", listing=listing, line=line, too_soon=too_soon, found=found
+            )
+            if quantity:
+                wanted[listing.pk] = quantity
+        if found.errors:
+            raise ValidationError(found.errors)
+        if found.shortages:
             raise InsufficientStock(
-                "Not enough stock for some lines; nothing was reserved.",
-                fields=shortages,
-                available=available,
+                _("Not enough stock for some lines; nothing was reserved."),
+                fields=found.shortages,
+                available=found.available,
             )
-        if not wanted:
-            return Placement(order=None, adjusted=adjusted)
 
-        negotiated = pricing.negotiated_tables(
-            organisation_id=organisation.pk, listing_ids=wanted, on=today
-        )
-        public = pricing.public_tables(wanted)
-        priced: dict[int, tuple[Decimal, str, Decimal]] = {}
-        for listing_id, quantity in wanted.items():
-            table, source = negotiated.get(listing_id), OrderLine.PriceSource.NEGOTIATED
-            if table is None or pricing.unit_price_in(table, quantity) is None:
-                table, source = public.get(listing_id, []), OrderLine.PriceSource.PUBLIC
-            unit_price = pricing.unit_price_in(table, quantity)
-            if unit_price is None:  # tiers start at or below the minimum: cannot happen
-                raise ValidationError({"lines": f"Listing {listing_id} has no price."})
-            priced[listing_id] = (unit_price, source, round_fen(quantity * unit_price))
-
+        priced = _price(organisation_id=organisation.pk, wanted=wanted, today=today)
         if sum(entry[2] for entry in priced.values()) > MAX_AMOUNT:
             raise ValidationError(
-                {"lines": f"This order comes to more than ¥{MAX_AMOUNT}; split it into several."}
+                {
+                    "lines": _("This order comes to more than ¥%(maximum)s; split it into several.")
+                    % {"maximum": MAX_AMOUNT}
+                }
             )
-
         by_cooperative: dict[int, list[int]] = defaultdict(list)
         for listing_id in wanted:
             by_cooperative[listings[listing_id].cooperative_id].append(listing_id)
-        too_small = {}
-        for cooperative_id, listing_ids in by_cooperative.items():
-            cooperative = listings[listing_ids[0]].cooperative
-            subtotal = sum(priced[i][2] for i in listing_ids)
-            if subtotal < cooperative.min_order_value:
-                too_small[str(cooperative_id)] = str(cooperative.min_order_value)
-                errors.setdefault("lines", []).append(
-                    f"{cooperative.name_zh} delivers orders from ¥{cooperative.min_order_value}; "
-                    f"your part comes to ¥{subtotal}."
-                )
-        if too_small:
-            raise BelowMinimumOrderValue(
-                "Part of this order is below a cooperative's minimum order value.",
-                fields=errors,
-                minimum_order_values=too_small,
+        parts = [
+            Part(
+                cooperative=listings[ids[0]].cooperative,
+                listing_ids=ids,
+                subtotal=sum(priced[i][2] for i in ids),
             )
+            for ids in by_cooperative.values()
+        ]
+        too_small = [p for p in parts if p.subtotal < p.cooperative.min_order_value]
+        dropped = policy.parts_below_minimum(parts=too_small, found=found)
+        parts = [p for p in parts if p not in dropped]
+        if not parts:
+            return Placement(order=None, adjusted=found.adjusted)
 
-        total = sum(entry[2] for entry in priced.values())
-        threshold = organisation.approval_threshold
-        over_threshold = threshold is not None and total > threshold
-        # An approver placing an order approves it by placing it.
-        self_approved = over_threshold and membership.role == Membership.Role.APPROVER
-        needs_approval = over_threshold and not self_approved
-        status = FulfilmentStatus.PENDING_APPROVAL if needs_approval else FulfilmentStatus.PLACED
-        now = timezone.now()
-        order = Order.objects.create(
+        order = _write_order(
             organisation=organisation,
             store=store,
-            placed_by=user,
-            status=status,
-            total=total,
+            user=user,
+            parts=parts,
+            priced=priced,
+            wanted=wanted,
+            policy=policy,
+            membership=membership,
             requested_delivery_date=requested_delivery_date,
             note=note,
-            reservation_expires_at=now + settings.ORDER_RESERVATION_TTL,
-            approved_by=user if self_approved else None,
-            approved_at=now if self_approved else None,
             reorder_of=reorder_of,
             standing_order=standing_order,
         )
-        order_lines = []
-        events = []
-        for cooperative_id, listing_ids in by_cooperative.items():
-            fulfilment = Fulfilment.objects.create(
-                order=order,
-                cooperative_id=cooperative_id,
-                status=status,
-                subtotal=sum(priced[i][2] for i in listing_ids),
-                released_at=None if needs_approval else now,
-            )
-            events.append(
-                OrderEvent(order=order, fulfilment=fulfilment, actor=user, to_status=status)
-            )
-            for listing_id in listing_ids:
-                unit_price, source, line_total = priced[listing_id]
-                order_lines.append(
-                    OrderLine(
-                        order=order,
-                        fulfilment=fulfilment,
-                        listing_id=listing_id,
-                        quantity=wanted[listing_id],
-                        unit_price=unit_price,
-                        price_source=source,
-                        line_total=line_total,
-                    )
-                )
-        OrderLine.objects.bulk_create(order_lines)
-        OrderEvent.objects.bulk_create(events)
-        for listing_id in sorted(wanted):
+        for listing_id in sorted(i for part in parts for i in part.listing_ids):
             stock.stock_reserve(listing=listings[listing_id], quantity=wanted[listing_id])
-        return Placement(order=order, adjusted=adjusted)
+        return Placement(order=order, adjusted=found.adjusted)
+
+
+def _write_order(
+    *,
+    organisation,
+    store,
+    user,
+    parts,
+    priced,
+    wanted,
+    policy,
+    membership,
+    requested_delivery_date,
+    note,
+    reorder_of,
+    standing_order,
+) -> Order:
+    """The order, one fulfilment per part, its lines and events; waiting for an approver
+    when above the threshold and nobody has approved it yet."""
+    total = sum(part.subtotal for part in parts)
+    threshold = organisation.approval_threshold
+    approved_by = None
+    if threshold is not None and total > threshold:
+        approved_by = policy.approved_by(total=total, membership=membership, user=user)
+    needs_approval = threshold is not None and total > threshold and approved_by is None
+    status = FulfilmentStatus.PENDING_APPROVAL if needs_approval else FulfilmentStatus.PLACED
+    now = timezone.now()
+    order = Order.objects.create(
+        organisation=organisation,
+        store=store,
+        placed_by=user,
+        status=status,
+        total=total,
+        requested_delivery_date=requested_delivery_date,
+        note=note,
+        reservation_expires_at=now + settings.ORDER_RESERVATION_TTL,
+        approved_by=approved_by,
+        approved_at=now if approved_by else None,
+        reorder_of=reorder_of,
+        standing_order=standing_order,
+    )
+    order_lines, events = [], []
+    for part in parts:
+        fulfilment = Fulfilment.objects.create(
+            order=order,
+            cooperative=part.cooperative,
+            status=status,
+            subtotal=part.subtotal,
+            released_at=None if needs_approval else now,
+        )
+        events.append(OrderEvent(order=order, fulfilment=fulfilment, actor=user, to_status=status))
+        for listing_id in part.listing_ids:
+            unit_price, source, line_total = priced[listing_id]
+            order_lines.append(
+                OrderLine(
+                    order=order,
+                    fulfilment=fulfilment,
+                    listing_id=listing_id,
+                    quantity=wanted[listing_id],
+                    unit_price=unit_price,
+                    price_source=source,
+                    line_total=line_total,
+                )
+            )
+    OrderLine.objects.bulk_create(order_lines)
+    OrderEvent.objects.bulk_create(events)
+    return order
 
 
 def order_reorder(*, order: Order, user: User) -> Order:

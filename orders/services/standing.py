@@ -1,43 +1,121 @@
-"""Standing orders: a beat job places each due occurrence as a normal order, once per period,
-and tells the purchasing team when it could not place it in full."""
+"""Standing orders: what a purchasing team asks for every week, checked as the buyer would see
+it when ordering. Deactivated, never deleted, so their run history stays. The beat job that
+places them is in standing_runs.py."""
 
-import datetime
-import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from backend.errors import DomainError
+from accounts.models import User
+from backend.errors import Forbidden
 from backend.services import model_create, model_update
+from buyers.models import Membership
 from buyers.selectors import membership_of
+from products.selectors import listing_list
 
-from ..models import StandingOrder, StandingOrderLine, StandingOrderRun
-from .placement import LineRequest, order_place
+from ..models import StandingOrder, StandingOrderLine
+from .policies import LineRequest, fmt
+from .standing_runs import standing_order_run, standing_orders_place_due
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "standing_order_create",
+    "standing_order_deactivate",
+    "standing_order_run",
+    "standing_order_update",
+    "standing_orders_place_due",
+]
+
+
+def _line_requests(lines: list[dict]) -> list[LineRequest]:
+    """Lines as the API ({"listing_id"}) or code ({"listing": Listing or id}) gives them."""
+    requests = []
+    for line in lines:
+        listing = line["listing_id"] if "listing_id" in line else line["listing"]
+        requests.append(LineRequest(getattr(listing, "pk", listing), line["quantity"]))
+    return requests
+
+
+def _check_lines(*, buyer: User, lines: list[LineRequest], lead_days: int) -> None:
+    """Each line as the buyer would see it when ordering: a listing the buyer can see (one it
+    cannot is refused word for word like one that does not exist, so ids cannot be probed),
+    at least its minimum in whole increments, and ready within the standing order's lead
+    days. Stock is not checked: it changes every week, and a run cuts what is short."""
+    if not lines:
+        raise ValidationError({"lines": _("A standing order needs at least one line.")})
+    if len({line.listing_id for line in lines}) != len(lines):
+        raise ValidationError({"lines": _("A listing appears on two lines; combine them.")})
+    visible = listing_list(user=buyer).filter(pk__in=[line.listing_id for line in lines])
+    listings = {listing.pk: listing for listing in visible}
+    errors: dict[str, list[str]] = {}
+    for index, line in enumerate(lines):
+        at, listing = f"lines.{index}", listings.get(line.listing_id)
+        if listing is None:
+            errors[f"{at}.listing"] = [
+                _("There is no listing %(listing)s.") % {"listing": line.listing_id}
+            ]
+            continue
+        minimum, step = listing.min_order_quantity, listing.order_increment
+        if line.quantity < minimum or (line.quantity - minimum) % step:
+            errors[f"{at}.quantity"] = [
+                _("Order %(minimum)s %(unit)s plus steps of %(step)s.")
+                % {"minimum": fmt(minimum), "unit": listing.unit, "step": fmt(step)}
+            ]
+        if listing.lead_time_days > lead_days:
+            errors[f"{at}.listing"] = [
+                _(
+                    "This listing needs %(minimum)s days to prepare: give the standing order "
+                    "at least %(minimum)s lead days."
+                )
+                % {"minimum": listing.lead_time_days}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_cap_setter(*, user: User, organisation_id: int) -> None:
+    """Only an approver of the organisation may pre-approve runs above its threshold."""
+    membership = membership_of(user=user) if user is not None else None
+    if (
+        membership is None
+        or membership.organisation_id != organisation_id
+        or membership.role != Membership.Role.APPROVER
+    ):
+        message = _("Only an approver of the organisation sets a pre-approved cap.")
+        raise Forbidden(message, fields={"approved_cap": [message]})
+
+
+def _write_lines(standing: StandingOrder, lines: list[LineRequest]) -> None:
+    StandingOrderLine.objects.bulk_create(
+        StandingOrderLine(
+            standing_order=standing, listing_id=line.listing_id, quantity=line.quantity
+        )
+        for line in lines
+    )
 
 
 @transaction.atomic
 def standing_order_create(
     *,
-    user,
+    user: User,
     store,
     weekday: int,
     lines: list[dict],
     lead_days: int = 0,
     note: str = "",
     is_active: bool = True,
+    approved_cap: Decimal | None = None,
 ) -> StandingOrder:
     """A purchasing team's recurring order, to one of its own stores."""
     membership = membership_of(user=user)
     if membership is None or store.organisation_id != membership.organisation_id:
-        raise ValidationError({"store": "Not a store of your organisation."})
-    if not lines:
-        raise ValidationError({"lines": "A standing order needs at least one line."})
-    if len({line["listing"].pk for line in lines}) != len(lines):
-        raise ValidationError({"lines": "A listing appears on two lines; combine them."})
+        raise ValidationError({"store": _("Not a store of your organisation.")})
+    requests = _line_requests(lines)
+    _check_lines(buyer=user, lines=requests, lead_days=lead_days)
+    if approved_cap is not None:
+        _check_cap_setter(user=user, organisation_id=membership.organisation_id)
     standing = model_create(
         StandingOrder,
         organisation_id=store.organisation_id,
@@ -47,109 +125,45 @@ def standing_order_create(
         lead_days=lead_days,
         note=note,
         is_active=is_active,
+        approved_cap=approved_cap,
+        approved_cap_by=user if approved_cap is not None else None,
     )
-    StandingOrderLine.objects.bulk_create(
-        StandingOrderLine(
-            standing_order=standing, listing=line["listing"], quantity=line["quantity"]
-        )
-        for line in lines
-    )
+    _write_lines(standing, requests)
     return standing
 
 
-def _notify_team(run: StandingOrderRun) -> None:
-    """E-mail the organisation's members that have an address (console on the embedded
-    default). Sent after commit, so a rolled-back run tells nobody anything."""
-    standing = run.standing_order
-    recipients = [
-        m.user.email
-        for m in standing.organisation.memberships.select_related("user")
-        if m.user.email
-    ]
-    if not recipients:
-        return
-    subject = f"Standing order {standing.pk}: {run.get_outcome_display()} ({run.period})"
-    body = run.message
-
-    def send():
-        try:
-            send_mass_mail([(subject, body, None, recipients)], fail_silently=False)
-        except Exception:
-            logger.exception("could not e-mail standing order run %s", run.pk)
-
-    transaction.on_commit(send)
-
-
-def standing_order_run(
-    *, standing: StandingOrder, period: datetime.date
-) -> StandingOrderRun | None:
-    """Place the occurrence of ``standing`` due on ``period``; None if it already ran. The run
-    row is written first, in the same transaction, so two jobs cannot both place it."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                run = StandingOrderRun.objects.create(
-                    standing_order=standing,
-                    period=period,
-                    outcome=StandingOrderRun.Outcome.FAILED,
-                )
-        except IntegrityError:
-            return None  # this period already ran (or is running in another job)
-        lines = [LineRequest(line.listing_id, line.quantity) for line in standing.lines.all()]
-        try:
-            with transaction.atomic():
-                placement = order_place(
-                    user=standing.created_by,
-                    store=standing.store,
-                    lines=lines,
-                    requested_delivery_date=period + datetime.timedelta(days=standing.lead_days),
-                    note=f"standing order {standing.pk}",
-                    standing_order=standing,
-                    partial=True,
-                )
-        except (ValidationError, DomainError) as exc:
-            message = getattr(exc, "message", None) or "; ".join(
-                f"{k}: {v}" for k, v in getattr(exc, "message_dict", {}).items()
-            )
-            run.message = f"Not placed: {message}"
-        else:
-            run.order = placement.order
-            if placement.order is None:
-                run.message = "Not placed: nothing could be ordered. " + "; ".join(
-                    placement.adjusted
-                )
-            elif placement.adjusted:
-                run.outcome = StandingOrderRun.Outcome.PARTIAL
-                run.message = f"Order {placement.order.pk} placed in part: " + "; ".join(
-                    placement.adjusted
-                )
-            else:
-                run.outcome = StandingOrderRun.Outcome.PLACED
-                run.message = f"Order {placement.order.pk} placed."
-        run.save(update_fields=["order", "outcome", "message"])
-        if run.outcome != StandingOrderRun.Outcome.PLACED:
-            _notify_team(run)
-        return run
-
-
-def standing_orders_place_due(*, today: datetime.date | None = None) -> int:
-    """Place every active standing order due today (its weekday, Asia/Shanghai)."""
-    today = today or timezone.localdate()
-    due = (
-        StandingOrder.objects.filter(
-            is_active=True, weekday=today.weekday(), organisation__is_active=True
+@transaction.atomic
+def standing_order_update(
+    *, standing: StandingOrder, data: dict, user: User | None = None
+) -> StandingOrder:
+    """Change what, when and whether it runs. Lines are checked as on creating, against the
+    lead days it will have; switching it back on starts its runs from today, so the weeks it
+    was off are not caught up; only an approver sets or clears the pre-approved cap."""
+    standing = StandingOrder.objects.select_for_update().get(pk=standing.pk)
+    data = dict(data)
+    lines = _line_requests(data.pop("lines")) if "lines" in data else None
+    if lines is not None or "lead_days" in data:
+        current = lines or _line_requests(standing.lines.values("listing_id", "quantity"))
+        _check_lines(
+            buyer=standing.created_by,
+            lines=current,
+            lead_days=data.get("lead_days", standing.lead_days),
         )
-        .exclude(runs__period=today)
-        .select_related("store", "created_by", "organisation")
+    if "approved_cap" in data and data["approved_cap"] != standing.approved_cap:
+        _check_cap_setter(user=user, organisation_id=standing.organisation_id)
+        data["approved_cap_by"] = user if data["approved_cap"] is not None else None
+    if data.get("is_active") and not standing.is_active:
+        data.update(runs_from=timezone.localdate(), stopped_reason="")
+    standing, _changed = model_update(instance=standing, data=data)
+    if lines is not None:
+        standing.lines.all().delete()
+        _write_lines(standing, lines)
+    return standing
+
+
+def standing_order_deactivate(*, standing: StandingOrder, reason: str = "") -> StandingOrder:
+    """Stop it for good or for now; it and its runs stay (switch it back on by updating)."""
+    standing, _changed = model_update(
+        instance=standing, data={"is_active": False, "stopped_reason": reason}
     )
-    placed = 0
-    for standing in due:
-        if standing_order_run(standing=standing, period=today) is not None:
-            placed += 1
-    return placed
-
-
-def standing_order_update(*, standing: StandingOrder, data: dict) -> StandingOrder:
-    """Change when and whether it runs (weekday, lead days, active, note)."""
-    standing, _ = model_update(instance=standing, data=data)
     return standing

@@ -2,12 +2,16 @@
 system and give their stock back; the beat job's task is run by a real Celery worker."""
 
 import datetime
+import logging
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderEvent
+from orders.selectors import expired_reservations
+from orders.services import fulfilment as fulfilment_services
 from orders.services.fulfilment import expire_reservations, fulfilment_confirm, order_approve
 from orders.services.placement import LineRequest, order_place
 from orders.tasks import expire_reservations as expire_reservations_task
@@ -196,3 +200,52 @@ def test_worker_running_expiry_twice_leaves_the_same_state(
     assert order.fulfilments.get().status == S.CANCELLED
     assert reserved(listing) == 0
     assert OrderEvent.objects.filter(order=order, to_status=S.CANCELLED).count() == 1
+
+
+# --- One failing part never blocks the rest; the query has an index --------------------------
+
+
+@pytest.mark.django_db
+def test_one_failing_part_is_logged_skipped_and_expired_next_run(
+    monkeypatch, caplog, purchaser_user, store, listing, other_listing
+):
+    first = place(purchaser_user, store, (listing, "20"))
+    second = place(purchaser_user, store, (other_listing, "30"))
+    later = second.reservation_expires_at + SECOND
+    broken = first.fulfilments.get().pk
+    real_cancel = fulfilment_services._cancel
+
+    def cancel(fulfilment, user, reason):
+        if fulfilment.pk == broken:
+            raise RuntimeError("lock timeout")
+        return real_cancel(fulfilment, user, reason)
+
+    monkeypatch.setattr(fulfilment_services, "_cancel", cancel)
+    with caplog.at_level(logging.ERROR):
+        assert expire_reservations(now=later) == 1
+
+    assert second.fulfilments.get().status == S.CANCELLED
+    assert first.fulfilments.get().status == S.PLACED  # rolled back, not half-cancelled
+    assert reserved(listing) == 20
+    assert f"expiring fulfilment {broken} failed" in caplog.text
+
+    monkeypatch.setattr(fulfilment_services, "_cancel", real_cancel)
+    assert expire_reservations(now=later) == 1
+    assert first.fulfilments.get().status == S.CANCELLED
+    assert reserved(listing) == 0
+
+
+@pytest.mark.django_db
+def test_the_expiry_query_uses_an_index_that_matches_it(
+    purchaser_user, store, listing, other_listing
+):
+    place(purchaser_user, store, (listing, "20"), (other_listing, "30"))
+    query = expired_reservations(now=timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A table this small is read whole whatever indexes exist; without sequential scans
+        # the planner shows which index it would pick as the table grows.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+
+    assert "fulfilment_awaiting_idx" in plan, plan
+    assert "Seq Scan" not in plan, plan
