@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services.fulfilment import expire_reservations as expire
+from .services.transitions import expire_reservations as expire
 from .services.standing import standing_orders_place_due
 
 

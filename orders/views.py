@@ -26,7 +26,7 @@ from .serializers import (
     RejectSerializer,
     StandingOrderSerializer,
 )
-from .services import fulfilment as lifecycle_services
+from .services import transitions
 from .services import placement, standing
 
 
@@ -92,7 +92,7 @@ class OrderViewSet(
         """Buyers cancel before confirmation; staff any time before shipping."""
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = lifecycle_services.order_cancel(
+        order = transitions.order_cancel(
             order=self.get_object(), user=request.user, reason=data.validated_data["reason"]
         )
         return self._answer(order)
@@ -101,7 +101,7 @@ class OrderViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """An approver releases an order above the organisation's threshold."""
-        order = lifecycle_services.order_approve(order=self.get_object(), user=request.user)
+        order = transitions.order_approve(order=self.get_object(), user=request.user)
         return self._answer(order)
 
     @extend_schema(request=None, responses={201: OrderSerializer})
@@ -168,7 +168,7 @@ class FulfilmentViewSet(
             line["line"]: line["quantity"] for line in data.validated_data.get("lines", [])
         }
         return self._answer(
-            lifecycle_services.fulfilment_confirm(
+            transitions.fulfilment_confirm(
                 fulfilment=self.get_object(), user=request.user, quantities=quantities
             )
         )
@@ -179,7 +179,7 @@ class FulfilmentViewSet(
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
-            lifecycle_services.fulfilment_reject(
+            transitions.fulfilment_reject(
                 fulfilment=self.get_object(),
                 user=request.user,
                 reason=data.validated_data["reason"],
@@ -195,7 +195,7 @@ class FulfilmentViewSet(
         for pick in data.validated_data.get("picks", []):
             picks.setdefault(pick["line"], []).append((pick["lot"], pick["quantity"]))
         return self._answer(
-            lifecycle_services.fulfilment_pack(
+            transitions.fulfilment_pack(
                 fulfilment=self.get_object(), user=request.user, picks=picks
             )
         )
@@ -204,7 +204,7 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
         return self._answer(
-            lifecycle_services.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
+            transitions.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
         )
 
     @extend_schema(request=DeliverSerializer, responses=FulfilmentDetailSerializer)
@@ -218,7 +218,7 @@ class FulfilmentViewSet(
             for line in data.validated_data.get("lines", [])
         }
         return self._answer(
-            lifecycle_services.fulfilment_deliver(
+            transitions.fulfilment_deliver(
                 fulfilment=self.get_object(), user=request.user, accepted=accepted
             )
         )
@@ -227,7 +227,7 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._answer(
-            lifecycle_services.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
+            transitions.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
         )
 
     @extend_schema(request=ReasonSerializer, responses=FulfilmentDetailSerializer)
@@ -236,7 +236,7 @@ class FulfilmentViewSet(
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
-            lifecycle_services.fulfilment_cancel(
+            transitions.fulfilment_cancel(
                 fulfilment=self.get_object(),
                 user=request.user,
                 reason=data.validated_data["reason"] or "cancelled",

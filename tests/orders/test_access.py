@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from buyers.models import Membership
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderEvent
-from orders.services import fulfilment as lifecycle_services
+from orders.services import transitions as lifecycle_services
 from orders.services.placement import LineRequest, order_place
 from tests.conftest import assert_error, client_for
 from tests.factories import ListingFactory, MembershipFactory, StoreFactory

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from orders import lifecycle
 from orders.models import Fulfilment, FulfilmentStatus, OrderEvent
-from orders.services import fulfilment as services
+from orders.services import transitions as services
 from tests.conftest import assert_error
 from tests.factories import (
     HouseholdFactory,
