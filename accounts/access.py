@@ -1,68 +1,45 @@
-"""Role rules shared by the API views. Which rows a user sees is the selectors' job; these say
-which roles may call what."""
+"""Role predicates: what kind of account is asking. Which rows a role may see or change is each
+domain app's own ``access.py`` (suppliers, buyers, products, orders); they build on these.
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+This module imports no other app: accounts is the floor the domain apps stand on."""
 
-from suppliers.selectors import managed_cooperative_ids
+from rest_framework.permissions import BasePermission
 
 from .models import User
 
 
+def is_signed_in(user) -> bool:
+    return bool(user and user.is_authenticated)
+
+
 def is_staff(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == User.Role.STAFF)
+    return is_signed_in(user) and user.role == User.Role.STAFF
 
 
 def is_manager(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == User.Role.COOPERATIVE_MANAGER)
+    """A cooperative manager (of some cooperative; suppliers.access says which)."""
+    return is_signed_in(user) and user.role == User.Role.COOPERATIVE_MANAGER
 
 
-class ReadAnyWriteStaff(BasePermission):
-    """The shared catalog (cooperatives, products, categories): every signed-in role reads it,
-    platform staff write it."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        return request.method in SAFE_METHODS or is_staff(request.user)
+def is_buyer_account(user) -> bool:
+    """A buyer person or a partner system: accounts that act for a buyer organisation
+    (buyers.access says which)."""
+    return is_signed_in(user) and user.role in (User.Role.BUYER, User.Role.PARTNER)
 
 
-class CooperativeProfilePermission(BasePermission):
-    """Cooperatives: every signed-in role reads; staff write; a manager may PATCH their own
-    cooperative's order settings (the view says which fields)."""
+class SignedInPermission(BasePermission):
+    """The base of every API permission: anonymous requests are a 401 everywhere. Subclasses
+    say ``allows(request, view)`` (collection level) and ``allows_object(request, view, obj)``
+    by asking their app's access predicates; they decide nothing themselves."""
 
     def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        if request.method in SAFE_METHODS or is_staff(request.user):
-            return True
-        return is_manager(request.user) and request.method == "PATCH"
+        return is_signed_in(request.user) and self.allows(request, view)
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS or is_staff(request.user):
-            return True
-        return obj.pk in managed_cooperative_ids(user=request.user)
+        return self.allows_object(request, view, obj)
 
+    def allows(self, request, view) -> bool:
+        return True
 
-class ReadAnyWriteCooperative(BasePermission):
-    """Listings and lots: every signed-in role reads; staff and cooperative managers write,
-    managers only for their own cooperatives (checked per object and on create)."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        if request.method in SAFE_METHODS:
-            return True
-        return is_staff(request.user) or is_manager(request.user)
-
-    def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS or is_staff(request.user):
-            return True
-        return view.cooperative_id_of(obj) in managed_cooperative_ids(user=request.user)
-
-
-class CooperativeStaffOnly(BasePermission):
-    """Household personal data: only platform staff and cooperative managers, never buyers or
-    partner systems."""
-
-    def has_permission(self, request, view):
-        return is_staff(request.user) or is_manager(request.user)
+    def allows_object(self, request, view, obj) -> bool:
+        return True

@@ -1,11 +1,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from buyers.models import Store
-from products.models import Listing
+from backend.relations import ScopedPrimaryKeyRelatedField
+from buyers.selectors import store_list
+from products.selectors import visible_listings
 from products.serializers import MAX_QUANTITY, quantity_field
-from suppliers.selectors import can_see_private_cooperative_data
 
+from . import access
 from .models import Fulfilment, Order, OrderEvent, OrderLine, StandingOrder, StandingOrderRun
 from .selectors import pick_list
 
@@ -21,7 +22,8 @@ class LineInputSerializer(serializers.Serializer):
 
 
 class OrderCreateSerializer(serializers.Serializer):
-    store = serializers.PrimaryKeyRelatedField(queryset=Store.objects.all())
+    # Only the user's own organisation's stores can be named; order_place checks it is active.
+    store = ScopedPrimaryKeyRelatedField(scope=lambda user: store_list(user=user))
     lines = LineInputSerializer(many=True, min_length=1, max_length=100)
     requested_delivery_date = serializers.DateField(required=False, allow_null=True)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -196,10 +198,7 @@ class FulfilmentDetailSerializer(FulfilmentSerializer):
     @extend_schema_field(PickLineSerializer(many=True, allow_null=True))
     def get_pick_list(self, fulfilment):
         """Households are personal data: the pick list is for the cooperative and staff."""
-        user = self.context["request"].user
-        if not can_see_private_cooperative_data(
-            user=user, cooperative_id=fulfilment.cooperative_id
-        ):
+        if not access.can_see_pick_list(user=self.context["request"].user, fulfilment=fulfilment):
             return None
         return PickLineSerializer(pick_list(fulfilment=fulfilment), many=True).data
 
@@ -222,7 +221,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
 
 
 class StandingOrderLineSerializer(serializers.Serializer):
-    listing = serializers.PrimaryKeyRelatedField(queryset=Listing.objects.all())
+    listing = ScopedPrimaryKeyRelatedField(scope=lambda user: visible_listings(user=user))
     quantity = quantity_field()
 
 

@@ -1,18 +1,14 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from accounts.permissions import is_manager, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
-from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin, idempotent
-from buyers.selectors import membership_of
 
-from . import selectors
+from . import access, selectors
 from .filters import FulfilmentFilter, OrderFilter
-from .models import Fulfilment, Order, StandingOrder
+from .models import Fulfilment, Order
 from .serializers import (
     ConfirmSerializer,
     DeliverSerializer,
@@ -26,18 +22,7 @@ from .serializers import (
     RejectSerializer,
     StandingOrderSerializer,
 )
-from .services import transitions
-from .services import placement, standing
-
-
-class BuyersAndStaff(BasePermission):
-    """Orders: purchasing teams (and their partner systems) and platform staff."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return is_staff(user) or membership_of(user=user) is not None
+from .services import placement, standing, transitions
 
 
 class OrderViewSet(
@@ -50,7 +35,7 @@ class OrderViewSet(
     Cooperatives work on their parts through /fulfilments/."""
 
     serializer_class = OrderSerializer
-    permission_classes = [BuyersAndStaff]
+    permission_classes = [access.PurchasingTeamPermission]
     idempotent_actions = ("reorder",)  # documented with the Idempotency-Key header
     lookup_value_regex = bounded_id_regex()
     filterset_class = OrderFilter
@@ -69,7 +54,7 @@ class OrderViewSet(
         Idempotency-Key to retry safely."""
 
         def place():
-            data = OrderCreateSerializer(data=request.data)
+            data = OrderCreateSerializer(data=request.data, context={"request": request})
             data.is_valid(raise_exception=True)
             lines = [
                 placement.LineRequest(line["listing"], line["quantity"])
@@ -125,16 +110,6 @@ class OrderViewSet(
         return Response(OrderEventSerializer(events, many=True).data)
 
 
-class FulfilmentPermission(BasePermission):
-    """Staff, cooperative managers and purchasing teams; the selector scopes what each sees."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return is_staff(user) or is_manager(user) or membership_of(user=user) is not None
-
-
 class FulfilmentViewSet(
     SparseFieldsMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
@@ -142,7 +117,7 @@ class FulfilmentViewSet(
     pick list (which lots, which households); buyers their organisation's; staff all.
     Transitions are POSTs; an illegal one is a 409 that lists the allowed moves."""
 
-    permission_classes = [FulfilmentPermission]
+    permission_classes = [access.FulfilmentPermission]
     lookup_value_regex = bounded_id_regex()
     filterset_class = FulfilmentFilter
     ordering_fields = ["id"]
@@ -249,19 +224,14 @@ class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.Mo
     orders; a run that could not be placed in full is recorded and e-mailed to the team."""
 
     serializer_class = StandingOrderSerializer
-    permission_classes = [BuyersAndStaff]
+    permission_classes = [access.PurchasingTeamPermission]
     lookup_value_regex = bounded_id_regex()
 
     def get_queryset(self):
-        qs = StandingOrder.objects.prefetch_related("lines", "runs").order_by("-pk")
-        if is_staff(self.request.user):
-            return qs
-        membership = membership_of(user=self.request.user)
-        return qs.filter(organisation_id=membership.organisation_id if membership else None)
+        return selectors.standing_order_list(user=self.request.user)
 
     def perform_create(self, serializer):
-        if membership_of(user=self.request.user) is None:
-            raise Forbidden("Standing orders belong to a purchasing team.")
+        access.check_orders_for_organisation(user=self.request.user)
         data = dict(serializer.validated_data)
         serializer.instance = standing.standing_order_create(user=self.request.user, **data)
 

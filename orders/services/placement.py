@@ -15,10 +15,10 @@ from accounts.models import User
 from backend.errors import Conflict, DomainError, Forbidden
 from backend.money import MAX_AMOUNT, round_fen
 from buyers.models import Membership, Store
-from buyers.selectors import membership_of
 from products import pricing, stock
 from products.models import Listing
 
+from ..access import check_orders_for_organisation
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
 
 
@@ -84,9 +84,7 @@ def order_place(
     With ``partial`` (standing orders), lines that cannot be placed in full are cut to what
     is allowed or dropped, and listed in ``Placement.adjusted``, instead of refusing.
     """
-    membership = membership_of(user=user)
-    if membership is None:
-        raise Forbidden("Only members of a buyer organisation place orders.")
+    membership = check_orders_for_organisation(user=user)
     organisation = membership.organisation
     if not organisation.is_active:
         raise Forbidden("This buyer organisation is not active.")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backend.errors import DomainError
 from backend.services import model_create, model_update
-from buyers.selectors import membership_of
+from buyers.access import membership_of
 
 from ..models import StandingOrder, StandingOrderLine, StandingOrderRun
 from .placement import LineRequest, order_place

@@ -17,33 +17,14 @@ from django.utils import timezone
 from accounts.models import User
 from backend.errors import Conflict
 from backend.money import round_fen
-from buyers.models import Membership
-from buyers.selectors import membership_of
 from products import stock
 from products.models import Lot
-from suppliers.selectors import managed_cooperative_ids
 
 from .. import lifecycle
+from ..access import actors_for
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
 
 S = FulfilmentStatus
-
-
-def actors_for(*, user: User | None, fulfilment: Fulfilment) -> set[str]:
-    """Which lifecycle actors this user is for this fulfilment."""
-    if user is None:
-        return {"system"}
-    if user.role == User.Role.STAFF:
-        return {"staff"}
-    actors = set()
-    if fulfilment.cooperative_id in managed_cooperative_ids(user=user):
-        actors.add("cooperative")
-    membership = membership_of(user=user)
-    if membership is not None and membership.organisation_id == fulfilment.order.organisation_id:
-        actors.add("buyer")
-        if membership.role == Membership.Role.APPROVER:
-            actors.add("approver")
-    return actors
 
 
 def _lock(fulfilment_id: int) -> Fulfilment:

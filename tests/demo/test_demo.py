@@ -8,8 +8,8 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
-from demo.data import PARTNER_API_KEY, PASSWORD, USERS, load_demo
 from buyers.models import BuyerOrganisation
+from demo.data import PARTNER_API_KEY, PASSWORD, USERS, load_demo
 from orders.models import Order, OrderLine, StandingOrder
 from products.models import (
     Category,

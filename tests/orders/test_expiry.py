@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderEvent
-from orders.services.transitions import expire_reservations, fulfilment_confirm, order_approve
 from orders.services.placement import LineRequest, order_place
+from orders.services.transitions import expire_reservations, fulfilment_confirm, order_approve
 from orders.tasks import expire_reservations as expire_reservations_task
 from tests.conftest import wait_for
 from tests.factories import ListingFactory
