@@ -75,10 +75,11 @@ class OrderViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Buyers cancel before confirmation; staff any time before shipping."""
+        order = self.get_object()  # first: a row the user cannot see is a 404, whatever the body
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = transitions.order_cancel(
-            order=self.get_object(), user=request.user, reason=data.validated_data["reason"]
+            order=order, user=request.user, reason=data.validated_data["reason"]
         )
         return self._answer(order)
 
@@ -137,6 +138,7 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm in full, or short by naming lines with lower quantities."""
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         quantities = {
@@ -144,18 +146,19 @@ class FulfilmentViewSet(
         }
         return self._answer(
             transitions.fulfilment_confirm(
-                fulfilment=self.get_object(), user=request.user, quantities=quantities
+                fulfilment=fulfilment, user=request.user, quantities=quantities
             )
         )
 
     @extend_schema(request=RejectSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
             transitions.fulfilment_reject(
-                fulfilment=self.get_object(),
+                fulfilment=fulfilment,
                 user=request.user,
                 reason=data.validated_data["reason"],
             )
@@ -164,15 +167,14 @@ class FulfilmentViewSet(
     @extend_schema(request=PackSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def pack(self, request, pk=None):
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = PackSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         picks: dict[int, list] = {}
         for pick in data.validated_data.get("picks", []):
             picks.setdefault(pick["line"], []).append((pick["lot"], pick["quantity"]))
         return self._answer(
-            transitions.fulfilment_pack(
-                fulfilment=self.get_object(), user=request.user, picks=picks
-            )
+            transitions.fulfilment_pack(fulfilment=fulfilment, user=request.user, picks=picks)
         )
 
     @extend_schema(request=None, responses=FulfilmentDetailSerializer)
@@ -186,6 +188,7 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         """The store records what it accepted, line by line."""
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = DeliverSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         accepted = {
@@ -194,7 +197,7 @@ class FulfilmentViewSet(
         }
         return self._answer(
             transitions.fulfilment_deliver(
-                fulfilment=self.get_object(), user=request.user, accepted=accepted
+                fulfilment=fulfilment, user=request.user, accepted=accepted
             )
         )
 
@@ -208,11 +211,12 @@ class FulfilmentViewSet(
     @extend_schema(request=ReasonSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
             transitions.fulfilment_cancel(
-                fulfilment=self.get_object(),
+                fulfilment=fulfilment,
                 user=request.user,
                 reason=data.validated_data["reason"] or "cancelled",
             )

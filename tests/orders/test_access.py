@@ -193,6 +193,37 @@ def test_fulfilments_are_seen_by_the_fulfilling_cooperative_and_the_ordering_tea
 # --- Placing for one's own organisation only ---------------------------------------------------
 
 
+# A body the actions cannot read, sent for a part or order the user cannot see: the row is
+# looked up first, so the answer is the 404 anyone gets for it, not a 400 about the body.
+BAD_BODIES = {
+    "confirm": {"lines": "x"},
+    "reject": {},
+    "pack": {"picks": "x"},
+    "deliver": {"lines": "x"},
+    "cancel": {"reason": ["x"]},
+}
+
+
+@pytest.mark.parametrize("role", ["other_manager", "other_purchaser"])
+@pytest.mark.parametrize("action", sorted(BAD_BODIES))
+def test_a_part_the_user_cannot_see_is_404_whatever_the_body(
+    request, role, action, order, other_manager_user
+):
+    client = request.getfixturevalue(role)
+    part = order.fulfilments.get()
+    url = f"{FULFILMENTS}{part.pk}/{action}/"
+    before = snapshot(order)
+    assert_error(client.post(url, BAD_BODIES[action], format="json"), 404, "not_found")
+    assert snapshot(order) == before
+
+
+@pytest.mark.parametrize("role", ["other_purchaser", "other_approver"])
+def test_cancelling_an_order_the_user_cannot_see_is_404_whatever_the_body(request, role, order):
+    client = request.getfixturevalue(role)
+    response = client.post(f"{detail(order)}cancel/", {"reason": ["x"]}, format="json")
+    assert_error(response, 404, "not_found")
+
+
 def test_partner_api_key_places_an_order_for_its_organisation(
     partner, partner_user, organisation, store, listing
 ):
