@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts.models import User
 from backend.errors import Conflict, DomainError, Forbidden
 from backend.money import MAX_AMOUNT, round_fen
-from buyers.models import Membership, Store
+from buyers.access import is_approver
+from buyers.models import Store
 from products import pricing, stock
 from products.models import Listing
 
@@ -210,7 +211,7 @@ def order_place(
         threshold = organisation.approval_threshold
         over_threshold = threshold is not None and total > threshold
         # An approver placing an order approves it by placing it.
-        self_approved = over_threshold and membership.role == Membership.Role.APPROVER
+        self_approved = over_threshold and is_approver(user)
         needs_approval = over_threshold and not self_approved
         status = FulfilmentStatus.PENDING_APPROVAL if needs_approval else FulfilmentStatus.PLACED
         now = timezone.now()
