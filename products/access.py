@@ -28,10 +28,9 @@ def cooperative_id_of(obj) -> int:
     raise TypeError(f"No cooperative for {type(obj).__name__}")
 
 
-def can_write_listing(*, user, listing: Listing) -> bool:
-    """Staff, or a manager of the listing's cooperative (also for its lots and negotiated
-    prices)."""
-    return may_manage(user=user, cooperative_id=listing.cooperative_id)
+def can_write(*, user, row) -> bool:
+    """A listing, lot or negotiated price: staff, or a manager of its cooperative."""
+    return may_manage(user=user, cooperative_id=cooperative_id_of(row))
 
 
 def check_writes_for_cooperative(*, user, cooperative_id: int) -> None:
@@ -96,6 +95,4 @@ class CooperativeRowPermission(SignedInPermission):
         return request.method in SAFE_METHODS or is_staff(user) or is_manager(user)
 
     def allows_object(self, request, view, obj):
-        return request.method in SAFE_METHODS or may_manage(
-            user=request.user, cooperative_id=cooperative_id_of(obj)
-        )
+        return request.method in SAFE_METHODS or can_write(user=request.user, row=obj)
