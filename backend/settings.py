@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "buyers",
     "products",
     "orders",
+    "demo",
 ]
 
 MIDDLEWARE = [

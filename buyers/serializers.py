@@ -3,9 +3,12 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from .models import BuyerOrganisation, Membership, Store
+from .selectors import organisation_choices
 
 
 class StoreSerializer(serializers.ModelSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(queryset=organisation_choices())
+
     class Meta:
         model = Store
         fields = [

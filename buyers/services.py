@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from accounts.access import is_buyer_account
 from accounts.models import User
 from backend.errors import DomainError
 from backend.services import model_create, model_update
@@ -30,7 +31,7 @@ def store_update(*, store: Store, data: dict) -> Store:
 @transaction.atomic
 def membership_set(*, organisation: BuyerOrganisation, user: User, role: str) -> Membership:
     """Make a buyer (or partner system) a member of one organisation, with a role."""
-    if user.role not in (User.Role.BUYER, User.Role.PARTNER):
+    if not is_buyer_account(user):
         raise DomainError(
             "Only buyer accounts and partner systems join buyer organisations.",
             fields={"user": ["Not a buyer or partner account."]},

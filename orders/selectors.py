@@ -1,5 +1,6 @@
-"""Reads of orders and fulfilments, scoped to what the user may see: buyers their
-organisation's, cooperative managers their cooperatives' parts, staff everything."""
+"""Reads of orders, fulfilments and standing orders, scoped by orders.access to what the user
+may see: buyers their organisation's, cooperative managers their cooperatives' parts, staff
+everything."""
 
 from collections import defaultdict
 from decimal import Decimal
@@ -8,11 +9,18 @@ from django.db.models import F, Prefetch, QuerySet
 
 from accounts.models import User
 from backend.money import split
-from buyers.selectors import organisation_id_of
 from products.models import Lot, LotContribution
-from suppliers.selectors import managed_cooperative_ids
 
-from .models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
+from . import access
+from .models import (
+    Fulfilment,
+    FulfilmentStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PickAllocation,
+    StandingOrder,
+)
 
 THOUSANDTH = Decimal("0.001")
 
@@ -22,9 +30,7 @@ def _lines():
 
 
 def order_list(*, user: User) -> QuerySet[Order]:
-    qs = Order.objects.all()
-    if not (user.is_authenticated and user.role == User.Role.STAFF):
-        qs = qs.filter(organisation_id=organisation_id_of(user=user))
+    qs = access.orders_visible(user=user, queryset=Order.objects.all())
     return qs.select_related("store", "organisation").prefetch_related(
         Prefetch(
             "fulfilments",
@@ -36,16 +42,7 @@ def order_list(*, user: User) -> QuerySet[Order]:
 
 
 def fulfilment_list(*, user: User) -> QuerySet[Fulfilment]:
-    qs = Fulfilment.objects.all()
-    if not (user.is_authenticated and user.role == User.Role.STAFF):
-        organisation_id = organisation_id_of(user=user)
-        if organisation_id is not None:
-            qs = qs.filter(order__organisation_id=organisation_id)
-        else:
-            # Cooperatives see a part once it is theirs: placed, or released by the approver.
-            qs = qs.filter(
-                cooperative_id__in=managed_cooperative_ids(user=user), released_at__isnull=False
-            )
+    qs = access.fulfilments_visible(user=user, queryset=Fulfilment.objects.all())
     return qs.select_related("order__store", "order__organisation", "cooperative").prefetch_related(
         Prefetch("lines", queryset=_lines())
     )
@@ -64,6 +61,11 @@ def expired_reservations(*, now) -> QuerySet:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def standing_order_list(*, user: User) -> QuerySet[StandingOrder]:
+    qs = StandingOrder.objects.prefetch_related("lines", "runs").order_by("-pk")
+    return access.standing_orders_visible(user=user, queryset=qs)
 
 
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:

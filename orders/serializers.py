@@ -1,10 +1,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from buyers.models import Store
+from backend.relations import ScopedPrimaryKeyRelatedField
+from buyers.selectors import store_list
 from products.serializers import MAX_QUANTITY, quantity_field
-from suppliers.selectors import can_see_private_cooperative_data
 
+from . import access
 from .models import Fulfilment, Order, OrderEvent, OrderLine, StandingOrder, StandingOrderRun
 from .selectors import pick_list
 
@@ -20,7 +21,8 @@ class LineInputSerializer(serializers.Serializer):
 
 
 class OrderCreateSerializer(serializers.Serializer):
-    store = serializers.PrimaryKeyRelatedField(queryset=Store.objects.all())
+    # Only the user's own organisation's stores can be named; order_place checks it is active.
+    store = ScopedPrimaryKeyRelatedField(scope=lambda user: store_list(user=user))
     lines = LineInputSerializer(many=True, min_length=1, max_length=100)
     requested_delivery_date = serializers.DateField(required=False, allow_null=True)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -195,10 +197,7 @@ class FulfilmentDetailSerializer(FulfilmentSerializer):
     @extend_schema_field(PickLineSerializer(many=True, allow_null=True))
     def get_pick_list(self, fulfilment):
         """Households are personal data: the pick list is for the cooperative and staff."""
-        user = self.context["request"].user
-        if not can_see_private_cooperative_data(
-            user=user, cooperative_id=fulfilment.cooperative_id
-        ):
+        if not access.can_see_pick_list(user=self.context["request"].user, fulfilment=fulfilment):
             return None
         return PickLineSerializer(pick_list(fulfilment=fulfilment), many=True).data
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from .services.fulfilment import expire_reservations as expire
 from .services.standing import standing_orders_place_due
+from .services.transitions import expire_reservations as expire
 
 
 @shared_task

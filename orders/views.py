@@ -2,18 +2,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from accounts.permissions import is_manager, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
-from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin, idempotent
-from buyers.selectors import membership_of
 
-from . import selectors
+from . import access, selectors
 from .filters import FulfilmentFilter, OrderFilter
-from .models import Fulfilment, Order, StandingOrder
+from .models import Fulfilment, Order
 from .serializers import (
     ConfirmSerializer,
     DeliverSerializer,
@@ -27,18 +23,7 @@ from .serializers import (
     RejectSerializer,
     StandingOrderSerializer,
 )
-from .services import fulfilment as lifecycle_services
-from .services import placement, standing
-
-
-class BuyersAndStaff(BasePermission):
-    """Orders: purchasing teams (and their partner systems) and platform staff."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return is_staff(user) or membership_of(user=user) is not None
+from .services import placement, standing, transitions
 
 
 class OrderViewSet(
@@ -51,7 +36,7 @@ class OrderViewSet(
     Cooperatives work on their parts through /fulfilments/."""
 
     serializer_class = OrderSerializer
-    permission_classes = [BuyersAndStaff]
+    permission_classes = [access.PurchasingTeamPermission]
     idempotent_actions = ("reorder",)  # documented with the Idempotency-Key header
     lookup_value_regex = bounded_id_regex()
     filterset_class = OrderFilter
@@ -70,7 +55,7 @@ class OrderViewSet(
         Idempotency-Key to retry safely."""
 
         def place():
-            data = OrderCreateSerializer(data=request.data)
+            data = OrderCreateSerializer(data=request.data, context={"request": request})
             data.is_valid(raise_exception=True)
             lines = [
                 placement.LineRequest(line["listing"], line["quantity"])
@@ -91,10 +76,11 @@ class OrderViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Buyers cancel before confirmation; staff any time before shipping."""
+        order = self.get_object()  # first: a row the user cannot see is a 404, whatever the body
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = lifecycle_services.order_cancel(
-            order=self.get_object(), user=request.user, reason=data.validated_data["reason"]
+        order = transitions.order_cancel(
+            order=order, user=request.user, reason=data.validated_data["reason"]
         )
         return self._answer(order)
 
@@ -102,7 +88,7 @@ class OrderViewSet(
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """An approver releases an order above the organisation's threshold."""
-        order = lifecycle_services.order_approve(order=self.get_object(), user=request.user)
+        order = transitions.order_approve(order=self.get_object(), user=request.user)
         return self._answer(order)
 
     @extend_schema(request=None, responses={201: OrderSerializer})
@@ -126,16 +112,6 @@ class OrderViewSet(
         return Response(OrderEventSerializer(events, many=True).data)
 
 
-class FulfilmentPermission(BasePermission):
-    """Staff, cooperative managers and purchasing teams; the selector scopes what each sees."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return is_staff(user) or is_manager(user) or membership_of(user=user) is not None
-
-
 class FulfilmentViewSet(
     SparseFieldsMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
@@ -143,7 +119,7 @@ class FulfilmentViewSet(
     pick list (which lots, which households); buyers their organisation's; staff all.
     Transitions are POSTs; an illegal one is a 409 that lists the allowed moves."""
 
-    permission_classes = [FulfilmentPermission]
+    permission_classes = [access.FulfilmentPermission]
     lookup_value_regex = bounded_id_regex()
     filterset_class = FulfilmentFilter
     ordering_fields = ["id"]
@@ -163,25 +139,27 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm in full, or short by naming lines with lower quantities."""
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         quantities = {
             line["line"]: line["quantity"] for line in data.validated_data.get("lines", [])
         }
         return self._answer(
-            lifecycle_services.fulfilment_confirm(
-                fulfilment=self.get_object(), user=request.user, quantities=quantities
+            transitions.fulfilment_confirm(
+                fulfilment=fulfilment, user=request.user, quantities=quantities
             )
         )
 
     @extend_schema(request=RejectSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
-            lifecycle_services.fulfilment_reject(
-                fulfilment=self.get_object(),
+            transitions.fulfilment_reject(
+                fulfilment=fulfilment,
                 user=request.user,
                 reason=data.validated_data["reason"],
             )
@@ -190,28 +168,28 @@ class FulfilmentViewSet(
     @extend_schema(request=PackSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def pack(self, request, pk=None):
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = PackSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         picks: dict[int, list] = {}
         for pick in data.validated_data.get("picks", []):
             picks.setdefault(pick["line"], []).append((pick["lot"], pick["quantity"]))
         return self._answer(
-            lifecycle_services.fulfilment_pack(
-                fulfilment=self.get_object(), user=request.user, picks=picks
-            )
+            transitions.fulfilment_pack(fulfilment=fulfilment, user=request.user, picks=picks)
         )
 
     @extend_schema(request=None, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
         return self._answer(
-            lifecycle_services.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
+            transitions.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
         )
 
     @extend_schema(request=DeliverSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         """The store records what it accepted, line by line."""
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = DeliverSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         accepted = {
@@ -219,8 +197,8 @@ class FulfilmentViewSet(
             for line in data.validated_data.get("lines", [])
         }
         return self._answer(
-            lifecycle_services.fulfilment_deliver(
-                fulfilment=self.get_object(), user=request.user, accepted=accepted
+            transitions.fulfilment_deliver(
+                fulfilment=fulfilment, user=request.user, accepted=accepted
             )
         )
 
@@ -228,17 +206,18 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._answer(
-            lifecycle_services.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
+            transitions.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
         )
 
     @extend_schema(request=ReasonSerializer, responses=FulfilmentDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._answer(
-            lifecycle_services.fulfilment_cancel(
-                fulfilment=self.get_object(),
+            transitions.fulfilment_cancel(
+                fulfilment=fulfilment,
                 user=request.user,
                 reason=data.validated_data["reason"] or "cancelled",
             )
@@ -251,19 +230,14 @@ class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.Mo
     DELETE deactivates: the standing order and its run history stay."""
 
     serializer_class = StandingOrderSerializer
-    permission_classes = [BuyersAndStaff]
+    permission_classes = [access.PurchasingTeamPermission]
     lookup_value_regex = bounded_id_regex()
 
     def get_queryset(self):
-        qs = StandingOrder.objects.prefetch_related("lines", "runs").order_by("-pk")
-        if is_staff(self.request.user):
-            return qs
-        membership = membership_of(user=self.request.user)
-        return qs.filter(organisation_id=membership.organisation_id if membership else None)
+        return selectors.standing_order_list(user=self.request.user)
 
     def perform_create(self, serializer):
-        if membership_of(user=self.request.user) is None:
-            raise Forbidden("Standing orders belong to a purchasing team.")
+        access.check_orders_for_organisation(user=self.request.user)
         data = dict(serializer.validated_data)
         serializer.instance = standing.standing_order_create(user=self.request.user, **data)
 

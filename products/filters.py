@@ -3,10 +3,9 @@ from django.db.models import F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from accounts.models import User
 from backend.api import BooleanFilter, FilterSet, IdFilter
-from suppliers.selectors import managed_cooperative_ids
 
+from . import access
 from .models import Category, Grade, Listing, Lot, Product, Unit
 from .selectors import category_descendant_ids
 
@@ -87,11 +86,8 @@ class LotFilter(FilterSet):
     def filter_household(self, qs, name, value):
         """Which lots a household supplied is household data: staff see it, managers for their
         own cooperatives' households; for anyone else the filter matches nothing."""
-        user = self.request.user
         qs = qs.filter(contributions__household_id=value).distinct()
-        if user.role == User.Role.STAFF:
-            return qs
-        return qs.filter(listing__cooperative_id__in=managed_cooperative_ids(user=user))
+        return access.lots_by_household_visible(user=self.request.user, queryset=qs)
 
     class Meta:
         model = Lot

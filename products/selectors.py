@@ -1,12 +1,34 @@
-"""Reads of the catalog, scoped to what the user may see."""
+"""Reads of the catalog, scoped by products.access to what the user may see."""
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import User
-from buyers.selectors import organisation_id_of
-from suppliers.selectors import managed_cooperative_ids
 
-from .models import Category, Listing, Lot, LotContribution, NegotiatedPrice, PriceTier
+from . import access
+from .models import (
+    Category,
+    Certification,
+    Listing,
+    Lot,
+    LotContribution,
+    NegotiatedPrice,
+    PriceTier,
+    Product,
+)
+
+
+def category_list(*, user: User) -> QuerySet[Category]:
+    """The shared catalog: every signed-in role sees all of it (the permission keeps
+    anonymous requests out)."""
+    return Category.objects.all()
+
+
+def certification_list(*, user: User) -> QuerySet[Certification]:
+    return Certification.objects.order_by("code")
+
+
+def product_list(*, user: User) -> QuerySet[Product]:
+    return Product.objects.all()
 
 
 def category_descendant_ids(*, category_id: int) -> list[int]:
@@ -29,22 +51,15 @@ def _base_price():
     return Subquery(first_tier.values("unit_price")[:1])
 
 
-def _visible_listings(*, user: User) -> QuerySet[Listing]:
-    """Buyers and partners see live listings (active or sold out) of active cooperatives; a
-    manager also sees every listing of their own cooperatives; staff see all."""
-    qs = Listing.objects.all()
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == User.Role.STAFF:
-        return qs
-    live = Q(status__in=Listing.LIVE_STATUSES, cooperative__is_active=True)
-    return qs.filter(live | Q(cooperative_id__in=managed_cooperative_ids(user=user)))
+def visible_listings(*, user: User) -> QuerySet[Listing]:
+    """The listings the user may see, bare (for lookups: a standing order's lines)."""
+    return access.listings_visible(user=user, queryset=Listing.objects.all())
 
 
 def listing_list(*, user: User) -> QuerySet[Listing]:
     """Visible listings with everything the list shows, in a fixed number of queries."""
     return (
-        _visible_listings(user=user)
+        visible_listings(user=user)
         .select_related("product__category", "cooperative")
         .prefetch_related("tiers", "certifications")
         .annotate(base_price=_base_price())
@@ -55,7 +70,7 @@ def lot_list(*, user: User) -> QuerySet[Lot]:
     """Lots behind the listings the user can see, with their household contributions."""
     contributions = LotContribution.objects.select_related("household").order_by("id")
     return (
-        Lot.objects.filter(listing__in=_visible_listings(user=user))
+        Lot.objects.filter(listing__in=visible_listings(user=user))
         .select_related("listing")
         .prefetch_related(Prefetch("contributions", queryset=contributions))
     )
@@ -147,10 +162,4 @@ def negotiated_price_list(*, user: User) -> QuerySet:
     """A negotiated price is seen by staff, the listing's cooperative and the one buyer
     organisation it is for; no other buyer."""
     qs = NegotiatedPrice.objects.select_related("listing").prefetch_related("tiers")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == User.Role.STAFF:
-        return qs
-    if user.role == User.Role.COOPERATIVE_MANAGER:
-        return qs.filter(listing__cooperative_id__in=managed_cooperative_ids(user=user))
-    return qs.filter(organisation_id=organisation_id_of(user=user))
+    return access.negotiated_prices_visible(user=user, queryset=qs)

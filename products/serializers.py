@@ -3,9 +3,11 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from suppliers.models import Cooperative, Household
-from suppliers.selectors import can_see_private_cooperative_data
+from backend.relations import ScopedPrimaryKeyRelatedField
+from buyers.selectors import organisation_choices
+from suppliers.selectors import cooperative_list, household_choices
 
+from . import access, selectors
 from .models import (
     Category,
     Certification,
@@ -68,10 +70,14 @@ class PriceTierSerializer(serializers.ModelSerializer):
 
 
 class ListingSerializer(serializers.ModelSerializer):
-    cooperative = serializers.PrimaryKeyRelatedField(
-        queryset=Cooperative.objects.filter(is_active=True)
+    # Active cooperatives the user can see; suppliers.access then refuses (403) one they do
+    # not manage.
+    cooperative = ScopedPrimaryKeyRelatedField(
+        scope=lambda user: cooperative_list(user=user).filter(is_active=True)
     )
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
+    product = ScopedPrimaryKeyRelatedField(
+        scope=lambda user: selectors.product_list(user=user).filter(is_active=True)
+    )
     cooperative_name = serializers.CharField(source="cooperative.name_zh", read_only=True)
     product_name_zh = serializers.CharField(source="product.name_zh", read_only=True)
     product_name_en = serializers.CharField(source="product.name_en", read_only=True)
@@ -87,7 +93,10 @@ class ListingSerializer(serializers.ModelSerializer):
     )
     tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
     certifications = serializers.SlugRelatedField(
-        slug_field="code", many=True, required=False, queryset=Certification.objects.all()
+        slug_field="code",
+        many=True,
+        required=False,
+        queryset=selectors.certification_list(user=None),
     )
     status = serializers.ChoiceField(
         choices=[Listing.Status.DRAFT, Listing.Status.ACTIVE, Listing.Status.PAUSED],
@@ -138,7 +147,7 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class ContributionInputSerializer(serializers.Serializer):
-    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all())
+    household = serializers.PrimaryKeyRelatedField(queryset=household_choices())
     quantity = quantity_field()
 
 
@@ -155,6 +164,7 @@ class LotSerializer(serializers.ModelSerializer):
     and how much came from households on the poverty list; who those households are is for
     the cooperative's managers and staff only."""
 
+    listing = ScopedPrimaryKeyRelatedField(scope=lambda user: selectors.visible_listings(user=user))
     quantity = quantity_field()
     contributions = ContributionInputSerializer(
         many=True, write_only=True, min_length=1, max_length=500
@@ -205,10 +215,7 @@ class LotSerializer(serializers.ModelSerializer):
     @extend_schema_field(HouseholdContributionSerializer(many=True, allow_null=True))
     def get_households(self, lot):
         """Named contributions, for the cooperative's managers and staff; null for others."""
-        user = self.context["request"].user
-        if not can_see_private_cooperative_data(
-            user=user, cooperative_id=lot.listing.cooperative_id
-        ):
+        if not access.can_see_lot_households(user=self.context["request"].user, lot=lot):
             return None
         return HouseholdContributionSerializer(
             [
@@ -229,6 +236,8 @@ class NegotiatedPriceSerializer(serializers.ModelSerializer):
     """A buyer organisation's own tier table for a listing, valid for a date range."""
 
     tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
+    listing = ScopedPrimaryKeyRelatedField(scope=lambda user: selectors.visible_listings(user=user))
+    organisation = serializers.PrimaryKeyRelatedField(queryset=organisation_choices())
 
     class Meta:
         model = NegotiatedPrice

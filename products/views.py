@@ -1,15 +1,11 @@
 from rest_framework import mixins, viewsets
 
-from accounts.permissions import ReadAnyWriteCooperative, ReadAnyWriteStaff, is_staff
 from backend.api import bounded_id_regex
-from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin
 from backend.viewsets import ResourceViewSet
-from suppliers.selectors import managed_cooperative_ids
 
-from . import selectors, services
+from . import access, selectors, services
 from .filters import CategoryFilter, ListingFilter, LotFilter, ProductFilter
-from .models import Category, Certification, Product
 from .serializers import (
     CategorySerializer,
     CertificationSerializer,
@@ -27,12 +23,14 @@ class CatalogViewSet(ResourceViewSet):
 class CategoryViewSet(CatalogViewSet):
     """The category tree. ``parent`` is null at the top."""
 
-    queryset = Category.objects.all()
     serializer_class = CategorySerializer
-    permission_classes = [ReadAnyWriteStaff]
+    permission_classes = [access.CatalogPermission]
     pagination_class = None  # a small tree: phones cache it whole
     filterset_class = CategoryFilter
     search_fields = ["name_zh", "name_en", "slug"]
+
+    def get_queryset(self):
+        return selectors.category_list(user=self.request.user)
 
     def perform_create(self, serializer):
         serializer.instance = services.category_create(**serializer.validated_data)
@@ -44,24 +42,28 @@ class CategoryViewSet(CatalogViewSet):
 
 
 class CertificationViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Certification.objects.order_by("code")
     serializer_class = CertificationSerializer
-    permission_classes = [ReadAnyWriteStaff]
+    permission_classes = [access.CatalogPermission]
     pagination_class = None
     lookup_field = "code"
     lookup_value_regex = r"[-a-zA-Z0-9_]{1,30}"
+
+    def get_queryset(self):
+        return selectors.certification_list(user=self.request.user)
 
 
 class ProductViewSet(CatalogViewSet):
     """Canonical products buyers search for. ``search`` matches Chinese, English and pinyin
     (full or initials: 蜂蜜, honey, fengmi, fm)."""
 
-    queryset = Product.objects.all()
     serializer_class = ProductSerializer
-    permission_classes = [ReadAnyWriteStaff]
+    permission_classes = [access.CatalogPermission]
     filterset_class = ProductFilter
     search_fields = ["name_zh", "name_en", "pinyin"]
     ordering_fields = ["id", "name_zh", "created_at"]
+
+    def get_queryset(self):
+        return selectors.product_list(user=self.request.user)
 
     def perform_create(self, serializer):
         serializer.instance = services.product_create(**serializer.validated_data)
@@ -72,24 +74,12 @@ class ProductViewSet(CatalogViewSet):
         )
 
 
-class CooperativeOwnedMixin:
-    """Managers write only for cooperatives they manage; staff for any."""
-
-    def check_manages(self, cooperative_id: int) -> None:
-        user = self.request.user
-        if not is_staff(user) and cooperative_id not in managed_cooperative_ids(user=user):
-            raise Forbidden(
-                "You can only manage your own cooperative's listings and lots.",
-                fields={"cooperative": ["Not a cooperative you manage."]},
-            )
-
-
-class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
+class ListingViewSet(CatalogViewSet):
     """A cooperative's offers: grade, packaging, price tiers, order rules and stock. Buyers see
     live listings (active, sold out); managers also their own drafts and paused ones."""
 
     serializer_class = ListingSerializer
-    permission_classes = [ReadAnyWriteCooperative]
+    permission_classes = [access.CooperativeRowPermission]
     filterset_class = ListingFilter
     search_fields = [
         "product__name_zh",
@@ -108,11 +98,10 @@ class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(selectors.listing_rows(page, fields=fields))
 
-    def cooperative_id_of(self, listing) -> int:
-        return listing.cooperative_id
-
     def perform_create(self, serializer):
-        self.check_manages(serializer.validated_data["cooperative"].id)
+        access.check_writes_for_cooperative(
+            user=self.request.user, cooperative_id=serializer.validated_data["cooperative"].pk
+        )
         listing = services.listing_create(**serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=listing.pk)  # answer as a GET would
 
@@ -123,12 +112,12 @@ class ListingViewSet(CooperativeOwnedMixin, CatalogViewSet):
         serializer.instance = self.get_queryset().get(pk=listing.pk)
 
 
-class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
+class LotViewSet(CatalogViewSet):
     """Harvest lots (批次) behind listings, traced to the households that supplied them.
     Receiving a lot adds its quantity to the listing's stock."""
 
     serializer_class = LotSerializer
-    permission_classes = [ReadAnyWriteCooperative]
+    permission_classes = [access.CooperativeRowPermission]
     filterset_class = LotFilter
     search_fields = ["code"]
     ordering_fields = ["id", "harvest_date", "created_at"]
@@ -136,12 +125,11 @@ class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
     def get_queryset(self):
         return selectors.lot_list(user=self.request.user)
 
-    def cooperative_id_of(self, lot) -> int:
-        return lot.listing.cooperative_id
-
     def perform_create(self, serializer):
         listing = serializer.validated_data["listing"]
-        self.check_manages(listing.cooperative_id)
+        access.check_writes_for_cooperative(
+            user=self.request.user, cooperative_id=listing.cooperative_id
+        )
         lot = services.lot_receive(**serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=lot.pk)
 
@@ -152,7 +140,6 @@ class LotViewSet(CooperativeOwnedMixin, CatalogViewSet):
 
 
 class NegotiatedPriceViewSet(
-    CooperativeOwnedMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -165,7 +152,7 @@ class NegotiatedPriceViewSet(
     that buyer orders. Seen only by staff, the cooperative and that buyer."""
 
     serializer_class = NegotiatedPriceSerializer
-    permission_classes = [ReadAnyWriteCooperative]
+    permission_classes = [access.CooperativeRowPermission]
     lookup_value_regex = bounded_id_regex()
     filterset_fields = ["listing", "organisation"]
     ordering_fields = ["id", "valid_from"]
@@ -173,11 +160,11 @@ class NegotiatedPriceViewSet(
     def get_queryset(self):
         return selectors.negotiated_price_list(user=self.request.user)
 
-    def cooperative_id_of(self, negotiated) -> int:
-        return negotiated.listing.cooperative_id
-
     def perform_create(self, serializer):
-        self.check_manages(serializer.validated_data["listing"].cooperative_id)
+        access.check_writes_for_cooperative(
+            user=self.request.user,
+            cooperative_id=serializer.validated_data["listing"].cooperative_id,
+        )
         serializer.instance = services.negotiated_price_create(**serializer.validated_data)
 
     def perform_destroy(self, instance):

@@ -1,45 +1,29 @@
-"""Reads of cooperatives and households, scoped to what the user may see."""
+"""Reads of cooperatives and households, scoped by suppliers.access to what the user may see."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from accounts.models import User
-
+from . import access
 from .models import Cooperative, Household
 
 
-def managed_cooperative_ids(*, user: User) -> frozenset[int]:
-    """The cooperatives this user manages (empty for every other role), once per request."""
-    if not user.is_authenticated or user.role != User.Role.COOPERATIVE_MANAGER:
-        return frozenset()
-    cached = getattr(user, "_managed_cooperative_ids", None)
-    if cached is None:
-        cached = frozenset(user.managed_cooperatives.values_list("id", flat=True))
-        user._managed_cooperative_ids = cached
-    return cached
+def cooperative_list(*, user) -> QuerySet[Cooperative]:
+    return access.cooperatives_visible(user=user, queryset=Cooperative.objects.all())
 
 
-def can_see_private_cooperative_data(*, user: User, cooperative_id: int) -> bool:
-    if not user.is_authenticated:
-        return False
-    return user.role == User.Role.STAFF or cooperative_id in managed_cooperative_ids(user=user)
+def household_list(*, user) -> QuerySet[Household]:
+    return access.households_visible(
+        user=user, queryset=Household.objects.select_related("cooperative")
+    )
 
 
-def cooperative_list(*, user: User) -> QuerySet[Cooperative]:
-    """Staff see every cooperative; everyone else the active ones and those they manage."""
-    qs = Cooperative.objects.all()
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == User.Role.STAFF:
-        return qs
-    return qs.filter(Q(is_active=True) | Q(id__in=managed_cooperative_ids(user=user)))
+def household_choices() -> QuerySet[Household]:
+    """Households a write may name (a lot's contributions). Not scoped: the access check on
+    the listing (403) and lot_receive's rule that each is a member of the listing's
+    cooperative (400) decide, in that order, with the more useful error."""
+    return Household.objects.all()
 
 
-def household_list(*, user: User) -> QuerySet[Household]:
-    """Household personal data: staff see all, managers their own cooperatives', nobody else
-    any."""
-    qs = Household.objects.select_related("cooperative")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.role == User.Role.STAFF:
-        return qs
-    return qs.filter(cooperative_id__in=managed_cooperative_ids(user=user))
+def cooperative_choices() -> QuerySet[Cooperative]:
+    """Cooperatives a write may name (a household's). Not scoped: suppliers.access refuses
+    one the user does not manage with a 403 naming the field."""
+    return Cooperative.objects.all()

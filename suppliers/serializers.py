@@ -2,17 +2,18 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.selectors import cooperative_manager_list
 
+from .access import can_see_private_cooperative_data
 from .models import Cooperative, Household
-from .selectors import can_see_private_cooperative_data
+from .selectors import cooperative_choices
 
 
 class CooperativeSerializer(serializers.ModelSerializer):
     managers = serializers.PrimaryKeyRelatedField(
         many=True,
         required=False,
-        queryset=User.objects.filter(role=User.Role.COOPERATIVE_MANAGER),
+        queryset=cooperative_manager_list(),
     )
 
     # Business details the cooperative shares with the platform, not with buyers.
@@ -54,6 +55,8 @@ class CooperativeSerializer(serializers.ModelSerializer):
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
+    cooperative = serializers.PrimaryKeyRelatedField(queryset=cooperative_choices())
+
     class Meta:
         model = Household
         fields = [

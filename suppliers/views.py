@@ -1,12 +1,10 @@
 from rest_framework import viewsets
 
-from accounts.permissions import CooperativeProfilePermission, CooperativeStaffOnly, is_staff
 from backend.api import SparseFieldsMixin, bounded_id_regex
-from backend.errors import Forbidden
 from backend.idempotency import IdempotentCreateMixin
 from backend.viewsets import ResourceViewSet
 
-from . import selectors, services
+from . import access, selectors, services
 from .filters import CooperativeFilter, HouseholdFilter
 from .serializers import CooperativeSerializer, HouseholdSerializer
 
@@ -16,10 +14,7 @@ class CooperativeViewSet(ResourceViewSet):
     Payout details and commission are shown to staff and the cooperative's managers only."""
 
     serializer_class = CooperativeSerializer
-    permission_classes = [CooperativeProfilePermission]
-    # What a cooperative's own managers may change; the rest (names, credit code, payout,
-    # commission, managers) is the platform's to verify.
-    MANAGER_FIELDS = frozenset({"min_order_value", "contact_phone"})
+    permission_classes = [access.CooperativePermission]
     filterset_class = CooperativeFilter
     search_fields = ["name_zh", "name_en", "village"]
     ordering_fields = ["id", "name_zh", "created_at"]
@@ -31,13 +26,7 @@ class CooperativeViewSet(ResourceViewSet):
         serializer.instance = services.cooperative_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        refused = set(serializer.validated_data) - self.MANAGER_FIELDS
-        if not is_staff(self.request.user) and refused:
-            raise Forbidden(
-                "Managers may change only their cooperative's minimum order value and contact "
-                "phone; ask platform staff for the rest.",
-                fields={name: ["Only platform staff change this."] for name in sorted(refused)},
-            )
+        access.check_profile_update(user=self.request.user, fields=serializer.validated_data)
         serializer.instance = services.cooperative_update(
             cooperative=serializer.instance, data=serializer.validated_data
         )
@@ -48,7 +37,7 @@ class HouseholdViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.ModelV
     household's cooperative only."""
 
     serializer_class = HouseholdSerializer
-    permission_classes = [CooperativeStaffOnly]
+    permission_classes = [access.HouseholdPermission]
     lookup_value_regex = bounded_id_regex()
     filterset_class = HouseholdFilter
     search_fields = ["name", "village", "poverty_registration_no"]
@@ -59,13 +48,7 @@ class HouseholdViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.ModelV
 
     def perform_create(self, serializer):
         cooperative = serializer.validated_data["cooperative"]
-        if not is_staff(
-            self.request.user
-        ) and cooperative.id not in selectors.managed_cooperative_ids(user=self.request.user):
-            raise Forbidden(
-                "You can only add households to cooperatives you manage.",
-                fields={"cooperative": ["Not a cooperative you manage."]},
-            )
+        access.check_manages(user=self.request.user, cooperative_id=cooperative.pk)
         serializer.instance = services.household_create(**serializer.validated_data)
 
     def perform_update(self, serializer):

@@ -16,10 +16,10 @@ from accounts.models import User
 from backend.errors import Forbidden
 from backend.money import MAX_AMOUNT, round_fen
 from buyers.models import Store
-from buyers.selectors import membership_of
 from products import pricing, stock
 from products.models import Listing
 
+from ..access import check_orders_for_organisation
 from ..exceptions import BelowMinimumOrderValue, InsufficientStock
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
 from .policies import BuyerRequest, Findings, LineRequest, Part, StandingRun
@@ -46,9 +46,7 @@ class Placement:
 
 def _check_request(*, user: User, store: Store, lines: list[LineRequest], requested_delivery_date):
     """Who may place it, where to, and the request's own shape; the buyer's membership."""
-    membership = membership_of(user=user)
-    if membership is None:
-        raise Forbidden(_("Only members of a buyer organisation place orders."))
+    membership = check_orders_for_organisation(user=user)
     if not membership.organisation.is_active:
         raise Forbidden(_("This buyer organisation is not active."))
     if store.organisation_id != membership.organisation_id or not store.is_active:

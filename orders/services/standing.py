@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from backend.errors import Forbidden
 from backend.services import model_create, model_update
+from buyers.access import membership_of
 from buyers.models import Membership
-from buyers.selectors import membership_of
 from products.selectors import listing_list
 
 from ..models import StandingOrder, StandingOrderLine

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from backend.errors import DomainError
+from buyers.access import membership_of
 from buyers.models import Membership
-from buyers.selectors import membership_of
 
 from ..models import FulfilmentStatus, StandingOrder, StandingOrderRun
 from .placement import LineRequest, StandingRun, order_place

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from buyers.models import Membership
-from orders.models import Fulfilment, FulfilmentStatus, Order, OrderEvent
-from orders.services import fulfilment as lifecycle_services
+from orders.models import Fulfilment, FulfilmentStatus, Order, OrderEvent, StandingOrder
+from orders.services import transitions as lifecycle_services
 from orders.services.placement import LineRequest, order_place
+from products.models import Listing
 from tests.conftest import assert_error, client_for
 from tests.factories import ListingFactory, MembershipFactory, StoreFactory
 
@@ -191,6 +192,47 @@ def test_fulfilments_are_seen_by_the_fulfilling_cooperative_and_the_ordering_tea
 
 
 # --- Placing for one's own organisation only ---------------------------------------------------
+
+
+# A body the actions cannot read, sent for a part or order the user cannot see: the row is
+# looked up first, so the answer is the 404 anyone gets for it, not a 400 about the body.
+BAD_BODIES = {
+    "confirm": {"lines": "x"},
+    "reject": {},
+    "pack": {"picks": "x"},
+    "deliver": {"lines": "x"},
+    "cancel": {"reason": ["x"]},
+}
+
+
+@pytest.mark.parametrize("role", ["other_manager", "other_purchaser"])
+@pytest.mark.parametrize("action", sorted(BAD_BODIES))
+def test_a_part_the_user_cannot_see_is_404_whatever_the_body(
+    request, role, action, order, other_manager_user
+):
+    client = request.getfixturevalue(role)
+    part = order.fulfilments.get()
+    url = f"{FULFILMENTS}{part.pk}/{action}/"
+    before = snapshot(order)
+    assert_error(client.post(url, BAD_BODIES[action], format="json"), 404, "not_found")
+    assert snapshot(order) == before
+
+
+@pytest.mark.parametrize("role", ["other_purchaser", "other_approver"])
+def test_cancelling_an_order_the_user_cannot_see_is_404_whatever_the_body(request, role, order):
+    client = request.getfixturevalue(role)
+    response = client.post(f"{detail(order)}cancel/", {"reason": ["x"]}, format="json")
+    assert_error(response, 404, "not_found")
+
+
+def test_a_standing_order_cannot_name_a_listing_the_buyer_cannot_see(purchaser, store, cooperative):
+    """A draft listing is invisible to buyers: naming it is the 400 of an unknown id, not a
+    standing order that quietly holds it."""
+    draft = ListingFactory(cooperative=cooperative, status=Listing.Status.DRAFT)
+    body = {"store": store.pk, "weekday": 0, "lines": [{"listing": draft.pk, "quantity": "10"}]}
+    response = purchaser.post("/api/v1/standing-orders/", body, format="json")
+    assert_error(response, 400, "validation_error", "lines.0.listing")
+    assert not StandingOrder.objects.exists()
 
 
 def test_partner_api_key_places_an_order_for_its_organisation(

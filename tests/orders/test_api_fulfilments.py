@@ -8,7 +8,7 @@ import pytest
 
 from accounts.models import User
 from orders.models import FulfilmentStatus, PickAllocation
-from orders.services import fulfilment as services
+from orders.services import transitions as services
 from products.models import Lot
 from tests.conftest import assert_error, client_for
 from tests.factories import (

@@ -194,7 +194,7 @@ def _orders_naming_two_listings_in_opposite_order(purchaser_user, store, coopera
 def test_concurrent_staff_cancels_of_orders_in_opposite_part_order_do_not_deadlock(
     purchaser_user, staff_user, store, cooperative, other_cooperative
 ):
-    from orders.services.fulfilment import order_cancel
+    from orders.services.transitions import order_cancel
 
     orders = _orders_naming_two_listings_in_opposite_order(
         purchaser_user, store, cooperative, other_cooperative
@@ -207,7 +207,7 @@ def test_concurrent_staff_cancels_of_orders_in_opposite_part_order_do_not_deadlo
 def test_concurrent_packing_of_parts_drawing_the_same_lots_does_not_deadlock(
     purchaser_user, manager_user, store, cooperative
 ):
-    from orders.services.fulfilment import fulfilment_confirm, fulfilment_pack
+    from orders.services.transitions import fulfilment_confirm, fulfilment_pack
     from tests.factories import LotFactory, place_order
 
     # One cooperative, two listings: each order's single part has the lines in opposite order.

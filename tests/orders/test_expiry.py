@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from orders.models import Fulfilment, FulfilmentStatus, Order, OrderEvent
 from orders.selectors import expired_reservations
-from orders.services import fulfilment as fulfilment_services
-from orders.services.fulfilment import expire_reservations, fulfilment_confirm, order_approve
+from orders.services import transitions as fulfilment_services
 from orders.services.placement import LineRequest, order_place
+from orders.services.transitions import expire_reservations, fulfilment_confirm, order_approve
 from orders.tasks import expire_reservations as expire_reservations_task
 from tests.conftest import wait_for
 from tests.factories import ListingFactory

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from orders import lifecycle
+from orders import access, lifecycle
 from orders.models import Fulfilment, FulfilmentStatus, OrderEvent
-from orders.services import fulfilment as services
+from orders.services import transitions as services
 from tests.conftest import assert_error
 from tests.factories import (
     HouseholdFactory,
@@ -200,17 +200,17 @@ def test_allowed_lists_the_moves_left_to_each_actor(from_status, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_actors_for_each_kind_of_user(world, kind):
     fulfilment = world.build(S.PLACED)
-    assert services.actors_for(user=world.users[kind], fulfilment=fulfilment) == KIND_ACTORS[kind]
+    assert access.actors_for(user=world.users[kind], fulfilment=fulfilment) == KIND_ACTORS[kind]
 
 
 def test_partner_system_acts_as_the_buyer(world, partner_user):
     fulfilment = world.build(S.PLACED)
-    assert services.actors_for(user=partner_user, fulfilment=fulfilment) == {"buyer"}
+    assert access.actors_for(user=partner_user, fulfilment=fulfilment) == {"buyer"}
 
 
 def test_a_member_of_another_organisation_is_no_actor(world, other_purchaser_user):
     fulfilment = world.build(S.PLACED)
-    assert services.actors_for(user=other_purchaser_user, fulfilment=fulfilment) == set()
+    assert access.actors_for(user=other_purchaser_user, fulfilment=fulfilment) == set()
 
 
 # --- The services: every status × every target × every actor ---------------------------------

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import FulfilmentStatus, PickAllocation
-from orders.services import fulfilment as services
+from orders.services import transitions as services
 from products.models import Listing
 from tests.conftest import assert_error
 from tests.factories import ListingFactory, LotFactory

@@ -5,6 +5,7 @@ primary-key order; writes an OrderEvent; moves stock with it; and recomputes the
 and the order's status, all in one transaction.
 """
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -17,33 +18,16 @@ from django.utils import timezone
 from accounts.models import User
 from backend.errors import Conflict
 from backend.money import round_fen
-from buyers.models import Membership
-from buyers.selectors import membership_of
 from products import stock
 from products.models import Lot
-from suppliers.selectors import managed_cooperative_ids
 
 from .. import lifecycle
+from ..access import actors_for
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
+from ..selectors import expired_reservations
 
 S = FulfilmentStatus
-
-
-def actors_for(*, user: User | None, fulfilment: Fulfilment) -> set[str]:
-    """Which lifecycle actors this user is for this fulfilment."""
-    if user is None:
-        return {"system"}
-    if user.role == User.Role.STAFF:
-        return {"staff"}
-    actors = set()
-    if fulfilment.cooperative_id in managed_cooperative_ids(user=user):
-        actors.add("cooperative")
-    membership = membership_of(user=user)
-    if membership is not None and membership.organisation_id == fulfilment.order.organisation_id:
-        actors.add("buyer")
-        if membership.role == Membership.Role.APPROVER:
-            actors.add("approver")
-    return actors
+logger = logging.getLogger(__name__)
 
 
 def _lock(fulfilment_id: int) -> Fulfilment:
@@ -381,11 +365,6 @@ def expire_reservations(*, now=None) -> int:
     giving their stock back. One transaction per part; safe to run twice (the status is
     checked again under lock). A part that fails is logged and left for the next run: one
     bad row never keeps the others' stock locked up."""
-    # Imported here to keep this module's head untouched while it is being moved (issue 9).
-    import logging
-
-    from ..selectors import expired_reservations
-
     now = now or timezone.now()
     expired = 0
     for fulfilment_id in list(expired_reservations(now=now)):
@@ -400,7 +379,5 @@ def expire_reservations(*, now=None) -> int:
                 _recompute(fulfilment.order)
                 expired += 1
         except Exception:
-            logging.getLogger(__name__).exception(
-                "expiring fulfilment %s failed; tried again next run", fulfilment_id
-            )
+            logger.exception("expiring fulfilment %s failed; tried again next run", fulfilment_id)
     return expired

@@ -1,4 +1,4 @@
-"""backend.demo.load_demo: Shitun cooperatives and Nanming buyers, loaded through the services,
+"""demo.data.load_demo: Shitun cooperatives and Nanming buyers, loaded through the services,
 once."""
 
 from decimal import Decimal
@@ -8,8 +8,8 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
-from backend.demo import PARTNER_API_KEY, PASSWORD, USERS, load_demo
 from buyers.models import BuyerOrganisation
+from demo.data import PARTNER_API_KEY, PASSWORD, USERS, load_demo
 from orders.models import Order, OrderLine, StandingOrder
 from products.models import (
     Category,

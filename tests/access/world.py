@@ -1,0 +1,102 @@
+"""One small marketplace with a person in every role, for the access table
+(tests/access/test_table.py)."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import PartnerApiKey, User
+from buyers.models import Membership
+from orders.services.standing import standing_order_create
+from products.services import negotiated_price_create
+from tests.conftest import client_for
+from tests.factories import (
+    BuyerOrganisationFactory,
+    CertificationFactory,
+    CooperativeFactory,
+    HouseholdFactory,
+    ListingFactory,
+    LotContributionFactory,
+    LotFactory,
+    MembershipFactory,
+    StoreFactory,
+    UserFactory,
+    place_order,
+)
+
+ROLES = ["anon", "staff", "manager", "other_manager", "purchaser", "approver", "foreign", "partner"]
+
+
+def build_world() -> tuple[dict, dict]:
+    """The rows every detail URL names, and a signed-in client per role. Each row belongs to
+    `manager`'s cooperative and `purchaser`'s organisation (where it belongs to either)."""
+    cooperative = CooperativeFactory()
+    other_cooperative = CooperativeFactory()
+    manager = UserFactory(role=User.Role.COOPERATIVE_MANAGER)
+    cooperative.managers.add(manager)
+    other_manager = UserFactory(role=User.Role.COOPERATIVE_MANAGER)
+    other_cooperative.managers.add(other_manager)
+
+    organisation = BuyerOrganisationFactory()
+    store = StoreFactory(organisation=organisation)
+    purchaser = MembershipFactory(organisation=organisation).user
+    approver = MembershipFactory(organisation=organisation, role=Membership.Role.APPROVER).user
+    partner = UserFactory(role=User.Role.PARTNER)
+    MembershipFactory(organisation=organisation, user=partner)
+    foreign_organisation = BuyerOrganisationFactory()
+    StoreFactory(organisation=foreign_organisation)
+    foreign = MembershipFactory(organisation=foreign_organisation).user
+    staff = UserFactory(role=User.Role.STAFF, is_staff=True, is_superuser=True)
+
+    household = HouseholdFactory(cooperative=cooperative)
+    certification = CertificationFactory()
+    listing = ListingFactory(cooperative=cooperative, stock_on_hand=Decimal("1000"))
+    lot = LotFactory(listing=listing)
+    LotContributionFactory(lot=lot, household=household, quantity=lot.quantity)
+    today = timezone.localdate()
+    negotiated = negotiated_price_create(
+        listing=listing,
+        organisation=organisation,
+        valid_from=today,
+        valid_until=today + datetime.timedelta(days=30),
+        tiers=[{"min_quantity": Decimal("10"), "unit_price": Decimal("50.00")}],
+    )
+    order = place_order(purchaser, store, (listing, "10"))  # placed: no approval threshold
+    standing = standing_order_create(
+        user=purchaser,
+        store=store,
+        weekday=0,
+        lines=[{"listing": listing, "quantity": Decimal("10")}],
+    )
+    rows = {
+        "cooperative": cooperative.pk,
+        "household": household.pk,
+        "category": listing.product.category_id,
+        "certification": certification.code,
+        "product": listing.product_id,
+        "listing": listing.pk,
+        "lot": lot.pk,
+        "negotiated": negotiated.pk,
+        "organisation": organisation.pk,
+        "store": store.pk,
+        "order": order.pk,
+        "fulfilment": order.fulfilments.get().pk,
+        "standing": standing.pk,
+    }
+
+    _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
+    partner_client = APIClient()
+    partner_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    clients = {
+        "anon": APIClient(),
+        "staff": client_for(staff),
+        "manager": client_for(manager),
+        "other_manager": client_for(other_manager),
+        "purchaser": client_for(purchaser),
+        "approver": client_for(approver),
+        "foreign": client_for(foreign),
+        "partner": partner_client,
+    }
+    return rows, clients
