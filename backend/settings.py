@@ -62,6 +62,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "backend.urls"
 WSGI_APPLICATION = "backend.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# People sign in by phone however they type it, in the API and the admin alike.
+AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
