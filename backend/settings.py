@@ -12,6 +12,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from backend.cache import redis_cache
 from backend.secret_key import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -102,12 +103,9 @@ else:
 # --- Redis: cache, throttling, Celery broker ---------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Fails open: during a Redis outage logins work unthrottled, with a warning (backend/cache.py).
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shitun"),
-        }
+        "default": redis_cache(REDIS_URL, key_prefix=env.str("CACHE_KEY_PREFIX", default="shitun"))
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
