@@ -4,7 +4,25 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from .forms import AdminLoginForm
 from .models import PartnerApiKey, User
+
+admin.site.login_form = AdminLoginForm
+_admin_login = admin.site.login
+
+
+def admin_login_view(request, extra_context=None):
+    """The admin's login page answers 429 with Retry-After when the sign-in limits hold it
+    back, as the API does (AdminLoginForm marks the request)."""
+    response = _admin_login(request, extra_context)
+    retry_after = getattr(request, "login_retry_after", None)
+    if retry_after is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+admin.site.login = admin_login_view
 
 
 class UserCreationForm(BaseUserCreationForm):

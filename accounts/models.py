@@ -61,6 +61,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return f"{self.name} ({self.phone})"
 
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_made_unusable = True
+
+    def save(self, *args, **kwargs):
+        # A new password ends every bearer token issued under the old one. It is enforced here
+        # rather than in a service because Django's own paths (the admin, changepassword,
+        # password reset) call set_password() and save() directly. A hash upgrade at login
+        # clears _password first: the same password, not a change.
+        password_changed = self.pk is not None and (
+            self._password is not None or getattr(self, "_password_made_unusable", False)
+        )
+        super().save(*args, **kwargs)
+        self._password_made_unusable = False
+        if password_changed:
+            from .services import tokens_revoke_all  # services import this module
+
+            tokens_revoke_all(user=self)
+
     @property
     def is_platform_staff(self) -> bool:
         return self.role == self.Role.STAFF

@@ -1,8 +1,9 @@
 """Settings for the Shitun market backend.
 
 Everything comes from the environment with a safe default, so a fresh clone runs on the
-embedded default (SQLite, in-process Celery, no Redis) and production sets DATABASE_URL,
-REDIS_URL and SECRET_KEY. See docker/env.example for the full list.
+embedded default (SQLite, in-process Celery, no Redis, a random SECRET_KEY kept in var/) and
+production sets DATABASE_URL, REDIS_URL and SECRET_KEY (required once DATABASE_URL is set).
+See docker/env.example for the full list.
 """
 
 from datetime import timedelta
@@ -11,13 +12,19 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from backend.cache import redis_cache
+from backend.secret_key import secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of the embedded default (SQLite file, beat schedule)
 
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-in-production")
+# The embedded default (no DATABASE_URL) makes a random key on first run and keeps it in var/;
+# every other deployment must set its own (backend/secret_key.py).
+EMBEDDED = not env.str("DATABASE_URL", default="")
+SECRET_KEY = secret_key(env.str("SECRET_KEY", default=""), embedded=EMBEDDED, var_dir=VAR_DIR)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -63,6 +70,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "backend.urls"
 WSGI_APPLICATION = "backend.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# People sign in by phone however they type it, in the API and the admin alike.
+AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
@@ -95,12 +104,9 @@ else:
 # --- Redis: cache, throttling, Celery broker ---------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Fails open: during a Redis outage logins work unthrottled, with a warning (backend/cache.py).
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shitun"),
-        }
+        "default": redis_cache(REDIS_URL, key_prefix=env.str("CACHE_KEY_PREFIX", default="shitun"))
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -155,6 +161,10 @@ ORDER_RESERVATION_TTL = timedelta(hours=env.int("ORDER_RESERVATION_TTL_HOURS", d
 STANDING_ORDER_CATCH_UP_DAYS = env.int("STANDING_ORDER_CATCH_UP_DAYS", default=2)
 
 # --- Auth -----------------------------------------------------------------------------------
+# Reverse proxies in front of gunicorn (0 when it is published directly, as in compose.yaml).
+# Only then are X-Forwarded-For (the address the login limit counts) and X-Forwarded-Proto
+# trusted; without a proxy the client writes those headers itself.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -188,7 +198,7 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="20/min"),
         "login_phone": env.str("THROTTLE_LOGIN_PHONE", default="5/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -230,7 +240,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 
 # --- Security in production -----------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if NUM_PROXIES else None
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

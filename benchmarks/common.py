@@ -6,6 +6,7 @@ Only 127.0.0.1 is ever contacted, and gunicorn is always stopped by the script t
 
 import http.client
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -62,6 +63,9 @@ def setup_django(*, suffix: str, cache_prefix: str) -> tuple[str, str]:
 
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("CACHE_KEY_PREFIX", cache_prefix)
+    # With DATABASE_URL set the settings need a key; a throwaway one unless given (gunicorn
+    # inherits it through the environment).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
     import django
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import PartnerApiKey, User
 from accounts.services import user_create
@@ -19,8 +20,9 @@ from buyers.models import BuyerOrganisation, Membership
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
 from products import services as products
-from products.models import Certification, Grade, Listing, Unit
+from products.models import Category, Certification, Grade, Listing, Unit
 from suppliers import services as suppliers
+from suppliers.models import Cooperative
 
 PASSWORD = "shitun-demo-2026"
 # Fixed so the README can show it; a real partner key is generated and shown once.
@@ -44,11 +46,29 @@ def demo_credit_code(body: str, prefix: str = "93522326") -> str:
     return first17 + credit_code_check_character(first17)
 
 
+class DemoRefused(Exception):
+    pass
+
+
+def holds_other_data() -> bool:
+    """Whether the database already holds people, cooperatives, buyers or a catalog (asked
+    before the demo is there, so none of it is the demo's)."""
+    return any(model.objects.exists() for model in (User, Cooperative, BuyerOrganisation, Category))
+
+
 @transaction.atomic
-def load_demo() -> bool:
-    """Load the demo data; False when it is already there."""
+def load_demo(*, force: bool = False) -> bool:
+    """Load the demo data; False when it is already there. The demo installs known passwords
+    and a published API key, so a database that holds other data is refused unless forced."""
     if User.objects.filter(phone="+8613800000001").exists():
         return False
+    if not force and holds_other_data():
+        raise DemoRefused(
+            gettext(
+                "This database already holds data that is not the demo's. The demo would add "
+                "logins with a published password and API key; use --force to load it anyway."
+            )
+        )
     users = {
         phone: user_create(phone=phone, name=name, role=role, password=PASSWORD)
         for phone, name, role in USERS

@@ -8,6 +8,7 @@ platform staff, a buyer and a cooperative manager. Only 127.0.0.1 is contacted.
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -60,6 +61,8 @@ def main() -> int:
         **os.environ,
         "DATABASE_URL": fresh_database(url),
         "CACHE_KEY_PREFIX": "fuzz",
+        # With DATABASE_URL set the settings need a key; a throwaway one unless given.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "LOG_LEVEL": "ERROR",
     }
     for command in (["migrate", "--noinput", "-v0"], ["load_demo"]):

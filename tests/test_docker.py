@@ -11,6 +11,8 @@ import environ
 import pytest
 import yaml
 
+from tests.backend.test_secret_key import probed, settings_in_subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
 APP_SERVICES = ("migrate", "web", "worker", "beat")
@@ -209,10 +211,43 @@ def test_env_example_points_at_the_compose_services(env_example):
 
 def test_env_example_is_production_like(env_example):
     assert env_example["DEBUG"].lower() in ("false", "0", "off", "no")
-    assert len(env_example["SECRET_KEY"]) >= 50
     hosts = env_example["ALLOWED_HOSTS"].split(",")
     # The health checks call http://127.0.0.1:8000/healthz inside the container.
     assert "127.0.0.1" in hosts
+
+
+def test_env_example_publishes_no_secret_key(env_example):
+    """A key in a public file is a key anyone can use: each deployment brings its own."""
+    assert env_example["SECRET_KEY"] == ""
+
+
+def test_the_stack_refuses_env_example_until_its_secret_key_is_filled_in(env_example):
+    as_shipped = settings_in_subprocess(env_example)
+    assert as_shipped.returncode != 0
+    assert "SECRET_KEY is not set" in as_shipped.stderr
+    filled_in = probed(settings_in_subprocess({**env_example, "SECRET_KEY": "s" * 60}))
+    assert filled_in["SECRET_KEY"] == "s" * 60
+
+
+def test_proxy_count_fits_the_compose_file(services, env_example):
+    """compose publishes gunicorn's port itself, with no reverse proxy in front: the client
+    writes X-Forwarded-For, so no hop of it may be trusted as the address the login limit
+    counts, nor X-Forwarded-Proto as proof of HTTPS."""
+    fronting = [
+        name for name, service in services.items() if "web" in service.get("depends_on", {})
+    ]
+    assert services["web"].get("ports") and not fronting
+    assert env_example["NUM_PROXIES"] == "0"
+    seen = probed(settings_in_subprocess({**env_example, "SECRET_KEY": "s" * 60}))
+    assert seen["NUM_PROXIES"] == 0
+    assert seen["SECURE_PROXY_SSL_HEADER"] is None
+
+
+def test_settings_trust_proxy_headers_only_behind_proxies(env_example):
+    env = {**env_example, "SECRET_KEY": "s" * 60, "NUM_PROXIES": "1"}
+    seen = probed(settings_in_subprocess(env))
+    assert seen["NUM_PROXIES"] == 1
+    assert seen["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
 # --- Dockerfile -------------------------------------------------------------------------------
@@ -227,6 +262,14 @@ def test_dockerfile_installs_the_project_and_collects_static():
     runs = " ".join(args for name, args in dockerfile_instructions() if name == "RUN")
     assert "pip install ." in runs
     assert "manage.py collectstatic" in runs
+
+
+def test_dockerfile_bakes_no_secret_key_into_the_image():
+    """collectstatic runs without DATABASE_URL, where settings would keep a key file in var/
+    (and so in the image) unless it is given a throwaway key."""
+    runs = [args for name, args in dockerfile_instructions() if name == "RUN"]
+    collect = next(run for run in runs if "collectstatic" in run)
+    assert re.search(r"SECRET_KEY=\"\$\(python -c '.*secrets\.token_urlsafe", collect), collect
 
 
 def test_dockerfile_static_root_matches_env_example(env_example):

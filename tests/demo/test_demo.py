@@ -1,9 +1,11 @@
 """demo.data.load_demo: Shitun cooperatives and Nanming buyers, loaded through the services,
 once."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
@@ -22,6 +24,7 @@ from products.models import (
     Product,
 )
 from suppliers.models import Cooperative, Household
+from tests import factories
 from tests.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +159,36 @@ def test_partner_account_cannot_log_in_with_a_password(demo, anon):
         "/api/v1/auth/token/", {"phone": partner.phone, "password": PASSWORD}, format="json"
     )
     assert_error(response, 400, field="password")
+
+
+# --- Refusing a database that holds other data ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "existing",
+    ["UserFactory", "CooperativeFactory", "BuyerOrganisationFactory", "CategoryFactory"],
+)
+def test_load_demo_refuses_a_database_with_other_data(existing):
+    """The demo installs known passwords and a published API key: never into real data."""
+    getattr(factories, existing)()
+    before = counts()
+    with pytest.raises(CommandError, match="--force"):
+        call_command("load_demo", stdout=io.StringIO())
+    assert counts() == before
+    assert not User.objects.filter(phone="+8613800000001").exists()
+    assert not PartnerApiKey.objects.exists()
+
+
+def test_load_demo_into_other_data_when_forced():
+    factories.UserFactory()
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    assert User.objects.filter(phone="+8613800000001").exists()
+    assert PartnerApiKey.objects.count() == 1
+
+
+def test_load_demo_command_loads_an_empty_database_once():
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    call_command("load_demo", stdout=out)  # the demo itself is not "other data"
+    assert "loaded" in out.getvalue()
+    assert "already present" in out.getvalue()
