@@ -2,8 +2,8 @@
 
 Every move works on listing rows locked with SELECT … FOR UPDATE, taken in primary-key order
 (the lock order is order → fulfilment → payment → listing stock, each by primary key; see
-DESIGN.md), so concurrent moves queue instead of overwriting each other. The CheckConstraints
-on Listing (on hand ≥ 0, 0 ≤ reserved ≤ on hand) are the backstop.
+docs/architecture.md), so concurrent moves queue instead of overwriting each other. The
+CheckConstraints on Listing (on hand ≥ 0, 0 ≤ reserved ≤ on hand) are the backstop.
 
 receive: a lot arrives · reserve: an order is placed · release: cancel, reject, short
 confirmation, expiry · consume: the goods ship.

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def _lock(fulfilment_id: int) -> Fulfilment:
-    """Lock order → fulfilment, in that order (DESIGN.md's lock order)."""
+    """Lock order → fulfilment, in that order (the lock order of docs/architecture.md)."""
     order_id = Fulfilment.objects.values_list("order_id", flat=True).get(pk=fulfilment_id)
     order = Order.objects.select_for_update().get(pk=order_id)
     fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
