@@ -3,18 +3,71 @@ pagination class here, so this module must not import DRF's views (see viewsets.
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, pagination, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class CursorPagination(pagination.CursorPagination):
-    """Cursor pagination: stable pages while cooperatives edit, and no COUNT(*) per request."""
+    """Cursor pagination: stable pages while cooperatives edit, and no COUNT(*) per request.
+
+    A cursor is client input like any other: one whose position does not fit the ordering
+    field (text where an id belongs, a decimal beyond the column) is a 400 naming
+    ``cursor``, checked before it reaches the database. So is a page_size that is not a
+    whole number of ASCII digits; one above the maximum is capped to it."""
 
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 0 < int(raw)):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Enter a whole number from 1 to %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return min(int(raw), self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._queryset = queryset  # decode_cursor checks the position against its fields
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        invalid = ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
+        try:
+            field.clean(cursor.position, None)
+        except DjangoValidationError:
+            raise invalid from None
+        return cursor
+
+
+def _ordering_field(queryset, path: str):
+    """The model field (or annotation's output field) a cursor position is compared with."""
+    annotation = queryset.query.annotations.get(path)
+    if annotation is not None:
+        return annotation.output_field
+    model = queryset.model
+    *relations, name = path.split(LOOKUP_SEP)
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
 
 
 class SparseFieldsMixin:
