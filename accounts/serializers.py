@@ -1,5 +1,4 @@
-from rest_framework import serializers
-
+from backend import serializers
 from backend.validators import normalize_cn_phone
 
 from .models import User

@@ -129,11 +129,25 @@ class BooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+# Form fields whose values are numbers or dates: Python reads any script's digits in them
+# ("１０" is 10), so they take ASCII only, as the body's fields do (backend.serializers).
+_ASCII_ONLY = (forms.IntegerField, forms.DecimalField, forms.FloatField, forms.DateField)
+
+
 class FilterSet(django_filters.FilterSet):
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": BooleanFilter},
     }
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, field in self.form.fields.items():
+            raw = self.form.data.get(name)
+            if isinstance(field, _ASCII_ONLY) and raw and not raw.isascii():
+                self.form.add_error(name, _("Use ASCII digits (0-9)."))
+                valid = False
+        return valid
 
 
 class SearchFilter(filters.SearchFilter):

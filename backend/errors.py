@@ -115,7 +115,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         return Response(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    elif isinstance(exc, IntegrityError) and not is_known_violation(exc):
+    elif (
+        isinstance(exc, IntegrityError)
+        and not isinstance(exc, ProtectedError | RestrictedError)  # Django's, not the database's
+        and not is_known_violation(exc)
+    ):
         # Not a constraint the models declare (NOT NULL, foreign key): the code wrote
         # something it should not have. A bug, not the client's conflict.
         logger.error("unexpected integrity error: %s", exc, exc_info=exc)

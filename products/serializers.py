@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from backend import serializers
 from suppliers.models import Cooperative, Household
 from suppliers.selectors import can_see_private_cooperative_data
 

@@ -8,6 +8,7 @@ from itertools import pairwise
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypinyin import Style, lazy_pinyin
 
 from backend.errors import Conflict
@@ -16,6 +17,7 @@ from suppliers.models import Cooperative, Household
 
 from . import stock
 from .models import (
+    EARLIEST_HARVEST,
     Category,
     Certification,
     Listing,
@@ -284,6 +286,14 @@ def lot_receive(
 def _check_harvest_date(harvest_date: datetime.date) -> None:
     if harvest_date > timezone.localdate():
         raise ValidationError({"harvest_date": "The harvest date is in the future."})
+    if harvest_date < EARLIEST_HARVEST:
+        # Packing draws the oldest lot first: a mistyped year would be picked before all.
+        raise ValidationError(
+            {
+                "harvest_date": gettext("The harvest date is before %(earliest)s.")
+                % {"earliest": EARLIEST_HARVEST.isoformat()}
+            }
+        )
 
 
 def lot_update(*, lot: Lot, data: dict) -> Lot:

@@ -1,8 +1,7 @@
 from decimal import Decimal
 
-from rest_framework import serializers
-
 from accounts.models import User
+from backend import serializers
 
 from .models import Cooperative, Household
 from .selectors import can_see_private_cooperative_data

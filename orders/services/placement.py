@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from backend.errors import Conflict, DomainError, Forbidden
@@ -20,6 +21,9 @@ from products import pricing, stock
 from products.models import Listing
 
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
+
+# Orders are for goods in stock or soon harvested; a date further ahead is a typo.
+MAX_LEAD = datetime.timedelta(days=366)
 
 
 class InsufficientStock(Conflict):
@@ -99,6 +103,15 @@ def order_place(
     today = timezone.localdate()
     if requested_delivery_date is not None and requested_delivery_date < today:
         raise ValidationError({"requested_delivery_date": "The date is in the past."})
+    if requested_delivery_date is not None and requested_delivery_date > today + MAX_LEAD:
+        raise ValidationError(
+            {
+                "requested_delivery_date": gettext(
+                    "Delivery can be requested up to %(days)s days ahead."
+                )
+                % {"days": MAX_LEAD.days}
+            }
+        )
 
     with transaction.atomic():
         listings = stock.listings_lock(line.listing_id for line in lines)
