@@ -52,6 +52,8 @@ class CursorPagination(pagination.CursorPagination):
             return cursor
         field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
         try:
+            if "\x00" in cursor.position:  # PostgreSQL text cannot hold it
+                raise DjangoValidationError("NUL")
             field.clean(cursor.position, None)
         except DjangoValidationError:
             raise invalid from None
