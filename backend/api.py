@@ -52,8 +52,8 @@ class CursorPagination(pagination.CursorPagination):
             return cursor
         field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
         try:
-            if "\x00" in cursor.position:  # PostgreSQL text cannot hold it
-                raise DjangoValidationError("NUL")
+            if "\x00" in cursor.position or not hasattr(field, "clean"):  # NUL: not in text
+                raise DjangoValidationError("not a position")
             field.clean(cursor.position, None)
         except DjangoValidationError:
             raise invalid from None
@@ -150,6 +150,22 @@ class FilterSet(django_filters.FilterSet):
                 self.form.add_error(name, _("Use ASCII digits (0-9)."))
                 valid = False
         return valid
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ordering. Where a view names no ``ordering_fields``, DRF allows every field of
+    its serializer, relations included: ordering by a reverse or many-to-many relation
+    repeats rows and leaves no position for a cursor. Here only the model's own columns
+    (and annotations) among them."""
+
+    def get_default_valid_fields(self, queryset, view, context=None):
+        fields = super().get_default_valid_fields(queryset, view, context or {})
+        columns = {f.name for f in queryset.model._meta.concrete_fields}
+        return [
+            (name, label)
+            for name, label in fields
+            if name in columns | set(queryset.query.annotations)
+        ]
 
 
 class SearchFilter(filters.SearchFilter):

@@ -70,6 +70,22 @@ class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class WholeItemMixin:
+    """For items of a nested list that replaces a whole table (a listing's tiers): DRF's
+    ``partial`` (PATCH) reaches nested serializers and skips their required fields, so a
+    tier without a price got through to the service. Here an item is always whole."""
+
+    def validate(self, attrs):
+        missing = {
+            name: [drf.Field.default_error_messages["required"]]
+            for name, field in self.fields.items()
+            if field.required and not field.read_only and name not in attrs
+        }
+        if missing:
+            raise drf.ValidationError(missing)
+        return super().validate(attrs)
+
+
 _STRICT = {
     drf.IntegerField: IntegerField,
     drf.DecimalField: DecimalField,

@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "backend.api.FilterBackend",
         "backend.api.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "backend.api.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "backend.api.CursorPagination",
     "PAGE_SIZE": 20,

@@ -56,7 +56,7 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = ["pinyin", "created_at", "updated_at"]
 
 
-class PriceTierSerializer(serializers.ModelSerializer):
+class PriceTierSerializer(serializers.WholeItemMixin, serializers.ModelSerializer):
     min_quantity = quantity_field()
     unit_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_UNIT_PRICE

@@ -283,3 +283,13 @@ def test_a_lot_that_fills_the_listing_exactly_is_received(manager, cooperative):
     assert response.status_code == 201, response.content
     listing.refresh_from_db()
     assert listing.stock_on_hand == Decimal("999999999.999")
+
+
+@pytest.mark.parametrize("ordering", ["lines", "runs", "-lines"])
+def test_ordering_by_a_relation_is_ignored_and_a_tampered_cursor_is_400(purchaser, ordering):
+    """A view without ordering_fields (standing orders) let DRF order by any serializer
+    field, relations included: rows repeated, and a cursor over them was a 500."""
+    assert purchaser.get("/api/v1/standing-orders/", {"ordering": ordering}).status_code == 200
+    params = {"ordering": ordering, "cursor": cursor("o=0&r=0&p=abc")}
+    response = purchaser.get("/api/v1/standing-orders/", params)
+    assert_error(response, 400, "validation_error", field="cursor")

@@ -275,3 +275,16 @@ def test_deliver_naming_a_line_twice_is_400(manager, purchaser, part_with_line):
     line.refresh_from_db()
     assert part.status == FulfilmentStatus.SHIPPED
     assert line.accepted_quantity is None
+
+
+# --- Nested items are whole, even in a PATCH -----------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", [{"min_quantity": "10"}, {"unit_price": "60.00"}, {}])
+def test_a_patched_tier_table_needs_whole_tiers(manager, listing, tier):
+    """PATCH skipped the required check of nested fields too (DRF's partial reaches them),
+    and the listing service then failed on the missing key: a 500."""
+    response = manager.patch(f"/api/v1/listings/{listing.pk}/", {"tiers": [tier]}, format="json")
+    error = assert_error(response, 400, "validation_error")
+    assert any(name.startswith("tiers.0") for name in error["fields"]), error
+    assert listing.tiers.count() == 2
