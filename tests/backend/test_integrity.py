@@ -2,6 +2,7 @@
 foreign key, a third-party table's) is a bug: a 500 in the error shape, logged at ERROR."""
 
 import logging
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -95,3 +96,46 @@ def test_a_not_null_violation_in_a_view_answers_500_in_the_shape(staff, monkeypa
 )
 def test_sqlite_messages_are_read_for_the_constraint(message, known):
     assert is_known_violation(IntegrityError(message)) is known
+
+
+def test_only_the_live_slot_race_is_the_listing_conflict(monkeypatch, cooperative):
+    """_save_listing took every IntegrityError for the race for the live slot; another one
+    is a bug and must reach the handler as itself."""
+    from products.models import Grade
+    from tests.factories import ProductFactory
+
+    def broken_save(self, *args, **kwargs):
+        raise IntegrityError("NOT NULL constraint failed: products_listing.grade")
+
+    monkeypatch.setattr(Listing, "save", broken_save)
+    with pytest.raises(IntegrityError):
+        services.listing_create(
+            cooperative=cooperative,
+            product=ProductFactory(),
+            grade=Grade.FIRST,
+            min_order_quantity=Decimal("10"),
+            order_increment=Decimal("5"),
+            tiers=[{"min_quantity": Decimal("10"), "unit_price": Decimal("60.00")}],
+        )
+
+
+def test_the_live_slot_race_is_still_a_conflict(monkeypatch, cooperative):
+    from backend.errors import Conflict
+    from products.models import Grade
+    from tests.factories import ProductFactory
+
+    def lost_race(self, *args, **kwargs):
+        raise IntegrityError(
+            "UNIQUE constraint failed: index 'listing_one_live_per_cooperative_product_grade'"
+        )
+
+    monkeypatch.setattr(Listing, "save", lost_race)
+    with pytest.raises(Conflict):
+        services.listing_create(
+            cooperative=cooperative,
+            product=ProductFactory(),
+            grade=Grade.FIRST,
+            min_order_quantity=Decimal("10"),
+            order_increment=Decimal("5"),
+            tiers=[{"min_quantity": Decimal("10"), "unit_price": Decimal("60.00")}],
+        )
