@@ -62,6 +62,14 @@ BAD_HEADERS = [
     ("If-None-Match", b'"\xff\xfe", W/"' + b"x" * 3000 + b'"'),
     ("Accept-Language", b"\xff\xfe;q=abc, zh;q=1e999999, " + b"en," * 500),
 ]
+BAD_CONTENT_TYPES = [
+    b"application/json; charset=nonsense",
+    b"application/json; charset=rot13",
+    b"application/json; charset=utf-16",
+    b"application/json; charset=\xff",
+    b"application/\xff\xfe",
+    b"multipart/form-data; boundary=x",
+]
 CURSOR_QUERIES = [
     "o=0&r=0&p=abc",
     "o=0&r=0&p=1e999999",
@@ -174,6 +182,9 @@ def anonymous_requests(schema: dict, body_limit: int) -> Iterator[Request]:
             if "requestBody" in operation:
                 for body in (DEEP, BAD_UTF8, LONE_SURROGATE, oversized):
                     yield Request("anonymous", method.upper(), _fill(path), body)
+                for content_type in BAD_CONTENT_TYPES:
+                    headers = [("Content-Type", content_type)]
+                    yield Request("anonymous", method.upper(), _fill(path), b"{}", headers)
 
 
 class Client:
@@ -191,7 +202,7 @@ class Client:
                 connection.putheader("Authorization", f"Bearer {self.tokens[request.role]}")
             for name, value in request.headers:
                 connection.putheader(name, value)
-            if request.body is not None:
+            if request.body is not None and "content-type" not in names:
                 connection.putheader("Content-Type", "application/json")
                 connection.putheader("Content-Length", str(len(request.body)))
             connection.endheaders(request.body)

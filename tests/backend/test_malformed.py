@@ -293,3 +293,20 @@ def test_ordering_by_a_relation_is_ignored_and_a_tampered_cursor_is_400(purchase
     params = {"ordering": ordering, "cursor": cursor("o=0&r=0&p=abc")}
     response = purchaser.get("/api/v1/standing-orders/", params)
     assert_error(response, 400, "validation_error", field="cursor")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=nonsense",
+        "application/json; charset=rot13",
+        "application/json; charset=utf-16",
+        "application/json; charset=\xff",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+    ],
+)
+def test_odd_content_types_are_4xx(anon, content_type):
+    response = anon.post("/api/v1/auth/token/", b'{"phone": "1"}', content_type=content_type)
+    assert_error(response, response.status_code)
+    assert 400 <= response.status_code < 500
