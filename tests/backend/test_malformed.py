@@ -310,3 +310,15 @@ def test_odd_content_types_are_4xx(anon, content_type):
     response = anon.post("/api/v1/auth/token/", b'{"phone": "1"}', content_type=content_type)
     assert_error(response, response.status_code)
     assert 400 <= response.status_code < 500
+
+
+def test_body_over_the_limit_outside_the_api_is_413_too(anon, settings):
+    """Django's own views (the admin) read the body in middleware; handler400 answers."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    anon.raise_request_exception = False
+    response = anon.post(
+        "/admin/login/",
+        "username=x&password=" + "x" * 2000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert_error(response, 413, "request_too_large")
