@@ -28,7 +28,8 @@ class CursorPagination(pagination.CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not (raw.isascii() and raw.isdigit() and 0 < int(raw)):
+        digits = raw.lstrip("0")
+        if not (raw.isascii() and raw.isdigit() and digits):
             raise ValidationError(
                 {
                     self.page_size_query_param: [
@@ -36,7 +37,9 @@ class CursorPagination(pagination.CursorPagination):
                     ]
                 }
             )
-        return min(int(raw), self.max_page_size)
+        # Past a few digits it is over the maximum anyway; int() of thousands would fail.
+        too_long = len(digits) > len(str(self.max_page_size))
+        return self.max_page_size if too_long else min(int(digits), self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self._queryset = queryset  # decode_cursor checks the position against its fields

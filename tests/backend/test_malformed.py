@@ -191,9 +191,15 @@ def test_a_genuine_cursor_still_pages(staff, cooperative):
     assert len(second.json()["results"]) == 1
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "１０", "2.5", ""])
+@pytest.mark.parametrize("value", ["0", "000", "-1", "abc", "１０", "2.5", ""])
 def test_bad_page_size_is_400_naming_it(staff, value):
     assert_error(staff.get("/api/v1/listings/", {"page_size": value}), 400, field="page_size")
+
+
+@pytest.mark.parametrize("value", ["100", "101", "9" * 5000])  # int() refuses 4,300+ digits
+def test_a_page_size_past_the_maximum_is_capped(staff, value):
+    response = staff.get("/api/v1/listings/", {"page_size": value})
+    assert response.status_code == 200, response.content
 
 
 # --- Other headers and query parameters ----------------------------------------------------------
