@@ -328,3 +328,19 @@ def test_body_over_the_limit_outside_the_api_is_413_too(anon, settings):
         content_type="application/x-www-form-urlencoded",
     )
     assert_error(response, 413, "request_too_large")
+
+
+def test_an_order_whose_lines_fit_but_whose_total_does_not_is_400(purchaser, store, cooperative):
+    """Each line total fits its column (6 billion); their sum does not (12 digits)."""
+    from orders.models import Order
+
+    listings = [
+        ListingFactory(
+            cooperative=cooperative, stock_on_hand=Decimal("200000"), tiers=[("10", "60000.00")]
+        )
+        for _ in range(2)
+    ]
+    lines = [{"listing": listing.pk, "quantity": "100000"} for listing in listings]
+    response = purchaser.post("/api/v1/orders/", {"store": store.pk, "lines": lines}, format="json")
+    assert_error(response, 400, "validation_error", field="lines")
+    assert not Order.objects.exists()
