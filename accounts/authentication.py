@@ -16,9 +16,24 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from .models import PartnerApiKey
 
 
+def authorization_header(request) -> bytes:
+    """The Authorization header as bytes. A header that is not even Latin-1 (possible from a
+    test client or ASGI, never from a WSGI server) cannot be a credential: 401, not a 500."""
+    try:
+        return get_authorization_header(request)
+    except UnicodeEncodeError as exc:
+        raise exceptions.AuthenticationFailed(_("Invalid authorization header.")) from exc
+
+
 class BearerTokenAuthentication(TokenAuthentication):
+    def authenticate(self, request):
+        authorization_header(request)
+        return super().authenticate(request)
+
     def authenticate_credentials(self, token: bytes):
-        if b"\x00" in token:  # PostgreSQL cannot even compare such a string
+        # knox tokens are hex: anything else (undecodable bytes, a NUL that PostgreSQL cannot
+        # even compare) is refused before knox decodes it as UTF-8.
+        if not (token.isascii() and token.isalnum()):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().authenticate_credentials(token)
 
@@ -35,7 +50,7 @@ class ApiKeyAuthentication(BaseAuthentication):
     keyword = "Api-Key"
 
     def authenticate(self, request):
-        parts = get_authorization_header(request).split()
+        parts = authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:

@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
 
+from backend import serializers
 from backend.validators import normalize_cn_phone
 
 from .models import User

@@ -3,18 +3,76 @@ pagination class here, so this module must not import DRF's views (see viewsets.
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, pagination, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class CursorPagination(pagination.CursorPagination):
-    """Cursor pagination: stable pages while cooperatives edit, and no COUNT(*) per request."""
+    """Cursor pagination: stable pages while cooperatives edit, and no COUNT(*) per request.
+
+    A cursor is client input like any other: one whose position does not fit the ordering
+    field (text where an id belongs, a decimal beyond the column) is a 400 naming
+    ``cursor``, checked before it reaches the database. So is a page_size that is not a
+    whole number of ASCII digits; one above the maximum is capped to it."""
 
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        digits = raw.lstrip("0")
+        if not (raw.isascii() and raw.isdigit() and digits):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Enter a whole number from 1 to %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        # Past a few digits it is over the maximum anyway; int() of thousands would fail.
+        too_long = len(digits) > len(str(self.max_page_size))
+        return self.max_page_size if too_long else min(int(digits), self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._queryset = queryset  # decode_cursor checks the position against its fields
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        invalid = ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
+        try:
+            if "\x00" in cursor.position or not hasattr(field, "clean"):  # NUL: not in text
+                raise DjangoValidationError("not a position")
+            field.clean(cursor.position, None)
+        except DjangoValidationError:
+            raise invalid from None
+        return cursor
+
+
+def _ordering_field(queryset, path: str):
+    """The model field (or annotation's output field) a cursor position is compared with."""
+    annotation = queryset.query.annotations.get(path)
+    if annotation is not None:
+        return annotation.output_field
+    model = queryset.model
+    *relations, name = path.split(LOOKUP_SEP)
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
 
 
 class SparseFieldsMixin:
@@ -76,11 +134,41 @@ class BooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+# Form fields whose values are numbers or dates: Python reads any script's digits in them
+# ("１０" is 10), so they take ASCII only, as the body's fields do (backend.serializers).
+_ASCII_ONLY = (forms.IntegerField, forms.DecimalField, forms.FloatField, forms.DateField)
+
+
 class FilterSet(django_filters.FilterSet):
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": BooleanFilter},
     }
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, field in self.form.fields.items():
+            raw = self.form.data.get(name)
+            if isinstance(field, _ASCII_ONLY) and raw and not raw.isascii():
+                self.form.add_error(name, _("Use ASCII digits (0-9)."))
+                valid = False
+        return valid
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ordering. Where a view names no ``ordering_fields``, DRF allows every field of
+    its serializer, relations included: ordering by a reverse or many-to-many relation
+    repeats rows and leaves no position for a cursor. Here only the model's own columns
+    (and annotations) among them."""
+
+    def get_default_valid_fields(self, queryset, view, context=None):
+        fields = super().get_default_valid_fields(queryset, view, context or {})
+        columns = {f.name for f in queryset.model._meta.concrete_fields}
+        return [
+            (name, label)
+            for name, label in fields
+            if name in columns | set(queryset.query.annotations)
+        ]
 
 
 class SearchFilter(filters.SearchFilter):

@@ -13,7 +13,9 @@ flattened to dotted paths so a phone app can point at the exact input.
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
@@ -24,6 +26,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from .integrity import is_known_violation
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +35,7 @@ class DomainError(Exception):
     """A business rule refused the operation. Services raise these; the API maps them."""
 
     status_code = status.HTTP_400_BAD_REQUEST
-    code = "invalid"
+    code = "validation_error"  # a rule about the input; subclasses name other kinds
 
     def __init__(self, message: str, *, fields: dict[str, Any] | None = None, **extra: Any):
         super().__init__(message)
@@ -109,6 +113,17 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif (
+        isinstance(exc, IntegrityError)
+        and not isinstance(exc, ProtectedError | RestrictedError)  # Django's, not the database's
+        and not is_known_violation(exc)
+    ):
+        # Not a constraint the models declare (NOT NULL, foreign key): the code wrote
+        # something it should not have. A bug, not the client's conflict.
+        logger.error("unexpected integrity error: %s", exc, exc_info=exc)
+        return None
     elif isinstance(exc, IntegrityError | ProtectedError | RestrictedError):
         # Backstop: services check first, the database constraint decides races.
         logger.warning("integrity error reached the API: %s", exc)
@@ -158,7 +173,17 @@ def server_error(request):
     return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)
 
 
+def _too_large_body() -> dict:
+    return error_body(
+        "request_too_large",
+        _("The request body is larger than %(limit)s bytes.")
+        % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+    )
+
+
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # raised outside DRF views, e.g. the admin
+        return JsonResponse(_too_large_body(), status=413)
     return JsonResponse(error_body("bad_request", _("Bad request.")), status=400)
 
 

@@ -9,11 +9,13 @@ second sees the first's answer. Keys are kept IDEMPOTENCY_KEY_TTL (at least 24 h
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -21,6 +23,9 @@ from .errors import DomainError
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+# Printable ASCII, as UUIDs and every client library's keys are: a header's bytes arrive
+# decoded as Latin-1, so anything else is mojibake that could never be sent again the same.
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class IdempotencyKeyReused(DomainError):
@@ -60,9 +65,10 @@ def idempotent(request, handler) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
-    if not key or len(key) > 255 or "\x00" in key:
+    if not _KEY.fullmatch(key):
         raise DomainError(
-            "Idempotency-Key must be 1 to 255 characters.", fields={HEADER: ["Invalid."]}
+            gettext("Idempotency-Key must be 1 to 255 printable ASCII characters."),
+            fields={HEADER: [gettext("Invalid.")]},
         )
     fingerprint = _fingerprint(request)
     fresh_after = timezone.now() - settings.IDEMPOTENCY_KEY_TTL

@@ -184,11 +184,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["backend.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "backend.api.FilterBackend",
         "backend.api.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "backend.api.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "backend.api.CursorPagination",
     "PAGE_SIZE": 20,

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from rest_framework import serializers
+from backend import serializers
 
 from .models import BuyerOrganisation, Membership, Store
 from .selectors import organisation_choices

@@ -1,6 +1,7 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from backend import serializers
 from backend.relations import ScopedPrimaryKeyRelatedField
 from buyers.selectors import store_list
 from products.serializers import MAX_QUANTITY, quantity_field
@@ -28,6 +29,20 @@ class OrderCreateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+def refuse_repeated_lines(lines: list[dict]) -> list[dict]:
+    """Each line once: the views turn the list into a dict by line, where a repeated line
+    would silently keep only its last entry."""
+    seen: set[int] = set()
+    errors: list[dict] = []
+    for entry in lines:
+        repeated = entry["line"] in seen
+        seen.add(entry["line"])
+        errors.append({"line": [_("This line is named twice.")]} if repeated else {})
+    if any(errors):
+        raise serializers.ValidationError(errors)
+    return lines
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -46,6 +61,9 @@ class ConfirmSerializer(serializers.Serializer):
     short."""
 
     lines = ConfirmLineSerializer(many=True, required=False, max_length=100)
+
+    def validate_lines(self, lines):
+        return refuse_repeated_lines(lines)
 
 
 class PickSerializer(serializers.Serializer):
@@ -80,6 +98,9 @@ class DeliverSerializer(serializers.Serializer):
     quality)."""
 
     lines = DeliverLineSerializer(many=True, required=False, max_length=100)
+
+    def validate_lines(self, lines):
+        return refuse_repeated_lines(lines)
 
 
 # --- output ------------------------------------------------------------------------------------

@@ -1,3 +1,6 @@
+import datetime
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -5,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from suppliers.models import Cooperative, Household
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}  # up to 999,999,999.999 units
+MAX_STOCK = Decimal("999999999.999")  # the most a QUANTITY column holds
+EARLIEST_HARVEST = datetime.date(2000, 1, 1)  # lots are this century's harvests
 MONEY = {"max_digits": 12, "decimal_places": 2}  # CNY, exact to the fen
 
 
@@ -230,6 +235,9 @@ class Lot(models.Model):
         verbose_name_plural = _("lots")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="lot_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(harvest_date__gte=EARLIEST_HARVEST), name="lot_harvest_date_from_2000"
+            ),
             models.CheckConstraint(
                 condition=Q(quantity_picked__gte=0) & Q(quantity_picked__lte=F("quantity")),
                 name="lot_picked_within_quantity",

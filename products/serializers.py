@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from backend import serializers
 from backend.relations import ScopedPrimaryKeyRelatedField
 from buyers.selectors import organisation_choices
 from suppliers.selectors import cooperative_list, household_choices
@@ -58,7 +58,7 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = ["pinyin", "created_at", "updated_at"]
 
 
-class PriceTierSerializer(serializers.ModelSerializer):
+class PriceTierSerializer(serializers.WholeItemMixin, serializers.ModelSerializer):
     min_quantity = quantity_field()
     unit_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_UNIT_PRICE

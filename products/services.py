@@ -8,14 +8,17 @@ from itertools import pairwise
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from pypinyin import Style, lazy_pinyin
 
 from backend.errors import Conflict
+from backend.integrity import violated_constraint
 from backend.services import model_create, model_update
 from suppliers.models import Cooperative, Household
 
 from . import stock
 from .models import (
+    EARLIEST_HARVEST,
     Category,
     Certification,
     Listing,
@@ -145,13 +148,19 @@ def _apply_status(listing: Listing, requested: str) -> None:
     listing.status = requested
 
 
+LIVE_SLOT = "listing_one_live_per_cooperative_product_grade"
+
+
 def _save_listing(listing: Listing) -> None:
     listing.full_clean(exclude=["certifications"], validate_constraints=False)
     _check_one_live(listing)
     try:
         with transaction.atomic():
             listing.save()
-    except IntegrityError as exc:  # a concurrent publish won the race for the live slot
+    except IntegrityError as exc:
+        if violated_constraint(exc) != LIVE_SLOT:
+            raise  # not the race below: a bug, for the API's handler to log
+        # A concurrent publish won the race for the live slot.
         raise Conflict(
             "Another live listing for this product and grade was just published.",
             fields={"status": ["Another live listing exists."]},
@@ -284,6 +293,14 @@ def lot_receive(
 def _check_harvest_date(harvest_date: datetime.date) -> None:
     if harvest_date > timezone.localdate():
         raise ValidationError({"harvest_date": "The harvest date is in the future."})
+    if harvest_date < EARLIEST_HARVEST:
+        # Packing draws the oldest lot first: a mistyped year would be picked before all.
+        raise ValidationError(
+            {
+                "harvest_date": gettext("The harvest date is before %(earliest)s.")
+                % {"earliest": EARLIEST_HARVEST.isoformat()}
+            }
+        )
 
 
 def lot_update(*, lot: Lot, data: dict) -> Lot:

@@ -13,8 +13,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
-from .models import Listing
+from backend.errors import Conflict
+
+from .models import MAX_STOCK, Listing
 
 
 def listing_lock(listing_id: int) -> Listing:
@@ -58,6 +61,16 @@ def stock_receive(*, listing_id: int, quantity: Decimal) -> Listing:
     """Add received goods (a new lot) to the listing's stock on hand."""
     _positive(quantity)
     listing = listing_lock(listing_id)
+    if listing.stock_on_hand + quantity > MAX_STOCK:
+        # Each lot fits its column; their sum may not fit the listing's.
+        raise Conflict(
+            gettext(
+                "This listing already holds %(on_hand)s; adding %(quantity)s would pass the "
+                "most one listing can hold (%(max)s). Receive it on another listing."
+            )
+            % {"on_hand": listing.stock_on_hand, "quantity": quantity, "max": MAX_STOCK},
+            fields={"quantity": [gettext("More than the listing can hold.")]},
+        )
     listing.stock_on_hand += quantity
     _save(listing)
     return listing

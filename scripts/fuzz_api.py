@@ -1,5 +1,9 @@
 """Fuzz the whole API from its own OpenAPI schema: no request may get a 5xx.
 
+First a corpus of malformed requests (scripts/malformed_corpus.py: deep nesting, invalid
+UTF-8, tampered cursors, out-of-range ids and amounts), then schemathesis's schema-driven
+cases.
+
 Part of `make test`. A fresh PostgreSQL database "<DATABASE_URL's database>_fuzz" gets the
 migrations and the demo data, gunicorn serves it on a free loopback port, and schemathesis
 sends generated requests (valid and invalid, fixed seed, bounded count) to every operation as
@@ -16,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+import malformed_corpus  # a sibling script: scripts/ is on the path when this one runs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -90,6 +96,8 @@ def main() -> int:
             )["token"]
             for role, phone in ROLES.items()
         }
+        if malformed_corpus.run(base, tokens):
+            failed.append("the malformed-request corpus")
         for role, token in tokens.items():
             print(f"--- fuzzing the API as {role}", flush=True)
             run = subprocess.run(
@@ -114,12 +122,12 @@ def main() -> int:
                 env=env,
             )
             if run.returncode:
-                failed.append(role)
+                failed.append(f"schemathesis as {role}")
     finally:
         server.terminate()
         server.wait(timeout=30)
     if failed:
-        print(f"5xx answers found while fuzzing as: {', '.join(failed)}", file=sys.stderr)
+        print(f"5xx answers found by: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

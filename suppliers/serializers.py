@@ -1,8 +1,7 @@
 from decimal import Decimal
 
-from rest_framework import serializers
-
 from accounts.selectors import cooperative_manager_list
+from backend import serializers
 
 from .access import can_see_private_cooperative_data
 from .models import Cooperative, Household

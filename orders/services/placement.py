@@ -24,6 +24,9 @@ from ..exceptions import BelowMinimumOrderValue, InsufficientStock
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
 from .policies import BuyerRequest, Findings, LineRequest, Part, StandingRun
 
+# Orders are for goods in stock or soon harvested; a date further ahead is a typo.
+MAX_LEAD = datetime.timedelta(days=366)
+
 __all__ = [
     "BelowMinimumOrderValue",
     "BuyerRequest",
@@ -57,6 +60,15 @@ def _check_request(*, user: User, store: Store, lines: list[LineRequest], reques
         raise ValidationError({"lines": _("A listing appears on two lines; combine them.")})
     if requested_delivery_date is not None and requested_delivery_date < timezone.localdate():
         raise ValidationError({"requested_delivery_date": _("The date is in the past.")})
+    if requested_delivery_date is not None and requested_delivery_date > (
+        timezone.localdate() + MAX_LEAD
+    ):
+        raise ValidationError(
+            {
+                "requested_delivery_date": _("Delivery can be requested up to %(days)s days ahead.")
+                % {"days": MAX_LEAD.days}
+            }
+        )
     return membership
 
 

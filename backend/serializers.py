@@ -1,0 +1,107 @@
+"""DRF's serializers, with number, date and id fields that take only what the API documents.
+
+Apps import ``from backend import serializers`` instead of DRF's module, so every integer,
+decimal, date and id input of the API is checked here, once:
+
+- Python's ``int()`` and ``Decimal()`` accept any Unicode digit (``"１０"``, ``"٣"``) and DRF
+  passes them through; an id written ``1.5`` was read as 1. Only JSON numbers and ASCII
+  digit strings are numbers here, and an id must be a whole number.
+- An integer without bounds reaches the database unchecked; here it is bounded to a
+  bigint, so an absurd one is a 400 naming the field rather than an overflow.
+"""
+
+import re
+
+from rest_framework import serializers as drf
+from rest_framework.serializers import *  # noqa: F403  DRF's names, overridden below
+
+BIGINT_MAX = 2**63 - 1
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def is_plain_integer(data) -> bool:
+    """A JSON integer or a string of ASCII digits; not a bool, a float or another script's
+    digits."""
+    if isinstance(data, bool):
+        return False
+    if isinstance(data, int):
+        return True
+    return isinstance(data, str) and bool(_INTEGER.fullmatch(data.strip()))
+
+
+class IntegerField(drf.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", -BIGINT_MAX)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not is_plain_integer(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DecimalField(drf.DecimalField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, str) and not data.isascii()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DateField(drf.DateField):
+    """ISO dates (YYYY-MM-DD) in ASCII digits."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not _DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
+    """An id: a whole number in bigint range (every model of the project has integer keys)."""
+
+    def to_internal_value(self, data):
+        if not is_plain_integer(data):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not -BIGINT_MAX <= int(data) <= BIGINT_MAX:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class WholeItemMixin:
+    """For items of a nested list that replaces a whole table (a listing's tiers): DRF's
+    ``partial`` (PATCH) reaches nested serializers and skips their required fields, so a
+    tier without a price got through to the service. Here an item is always whole."""
+
+    def validate(self, attrs):
+        missing = {
+            name: [drf.Field.default_error_messages["required"]]
+            for name, field in self.fields.items()
+            if field.required and not field.read_only and name not in attrs
+        }
+        if missing:
+            raise drf.ValidationError(missing)
+        return super().validate(attrs)
+
+
+_STRICT = {
+    drf.IntegerField: IntegerField,
+    drf.DecimalField: DecimalField,
+    drf.DateField: DateField,
+}
+
+
+class ModelSerializer(drf.ModelSerializer):
+    """Fields built from model fields use the strict classes above too."""
+
+    serializer_field_mapping = {
+        model_field: _STRICT.get(field, field)
+        for model_field, field in drf.ModelSerializer.serializer_field_mapping.items()
+    }
+    serializer_related_field = PrimaryKeyRelatedField
+
+
+STRICT_FIELDS = (IntegerField, DecimalField, DateField, PrimaryKeyRelatedField)
+LOOSE_FIELDS = (drf.IntegerField, drf.DecimalField, drf.DateField, drf.PrimaryKeyRelatedField)
