@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from backend.errors import DomainError
+from backend.integrity import violated_constraint
 from buyers.access import membership_of
 from buyers.models import Membership
 
@@ -22,6 +23,9 @@ from ..models import FulfilmentStatus, StandingOrder, StandingOrderRun
 from .placement import LineRequest, StandingRun, order_place
 
 logger = logging.getLogger(__name__)
+
+# The one constraint whose violation means "this period already has its run".
+ONCE_PER_PERIOD = "standing_run_once_per_period"
 WEEK = datetime.timedelta(days=7)
 Outcome = StandingOrderRun.Outcome
 
@@ -132,7 +136,9 @@ def standing_order_run(
                 run = StandingOrderRun.objects.create(
                     standing_order=standing, period=period, outcome=Outcome.FAILED
                 )
-        except IntegrityError:
+        except IntegrityError as exc:
+            if violated_constraint(exc) != ONCE_PER_PERIOD:
+                raise  # a bug, not the race this guards against
             return None  # this period already ran (or is running in another job)
         lines = [LineRequest(line.listing_id, line.quantity) for line in standing.lines.all()]
         try:
@@ -180,7 +186,9 @@ def _record_missed(standing: StandingOrder, periods: list[datetime.date]) -> int
                         message=message,
                     )
                 recorded.append(str(period))
-            except IntegrityError:
+            except IntegrityError as exc:
+                if violated_constraint(exc) != ONCE_PER_PERIOD:
+                    raise
                 continue  # another job got there first
         if recorded:
             subject = _("Standing order %(standing)s: missed %(periods)s") % {

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from orders.models import FulfilmentStatus, Order, StandingOrder, StandingOrderRun
@@ -109,6 +109,24 @@ def test_running_the_same_period_twice_places_one_order(purchaser_user, store, l
     assert Order.objects.filter(standing_order=standing).count() == 1
     assert standing.runs.count() == 1
     assert reserved(listing) == 50
+
+
+@pytest.mark.django_db
+def test_a_run_refused_by_another_constraint_is_a_bug_not_already_ran(
+    purchaser_user, store, listing
+):
+    """Only the once-per-period constraint means "this period already ran"; any other
+    violation (here a constraint that is not the project's) must surface, not be swallowed as
+    a run that happened."""
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute(
+            "ALTER TABLE orders_standingorderrun "
+            "ADD CONSTRAINT test_no_runs CHECK (false) NOT VALID"
+        )
+
+    with pytest.raises(IntegrityError):
+        standing_order_run(standing=standing, period=timezone.localdate())
 
 
 @pytest.mark.django_db(transaction=True)
