@@ -20,6 +20,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from .errors import DomainError
+from .integrity import violated_constraint
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -93,10 +94,12 @@ def idempotent(request, handler) -> Response:
             record.response_body = response.data
             record.save(update_fields=["response_status", "response_body"])
             return response
-    except IntegrityError:
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "idempotency_key_unique":
+            raise  # the work itself hit a constraint
         existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if existing is None:
-            raise  # the work itself hit a constraint
+            raise
         return _replay(existing, fingerprint)
 
 
