@@ -71,19 +71,27 @@ class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
 
 
 class WholeItemMixin:
-    """For items of a nested list that replaces a whole table (a listing's tiers): DRF's
-    ``partial`` (PATCH) reaches nested serializers and skips their required fields, so a
-    tier without a price got through to the service. Here an item is always whole."""
+    """Items of a nested list are whole, even in a PATCH. DRF's ``partial`` reaches nested
+    serializers and skips their required fields, so a PATCHed tier without a price, or a
+    standing-order line without a listing, got through to the service (a KeyError, a 500).
+    A list replaces the whole table, so each of its items must be complete. Every serializer
+    of the project has this (``Serializer`` and ``ModelSerializer`` below)."""
 
-    def validate(self, attrs):
-        missing = {
-            name: [drf.Field.default_error_messages["required"]]
-            for name, field in self.fields.items()
-            if field.required and not field.read_only and name not in attrs
-        }
-        if missing:
-            raise drf.ValidationError(missing)
-        return super().validate(attrs)
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        if isinstance(self.parent, drf.ListSerializer) and getattr(self.root, "partial", False):
+            missing = {
+                name: [drf.Field.default_error_messages["required"]]
+                for name, field in self.fields.items()
+                if field.required and not field.read_only and field.source not in attrs
+            }
+            if missing:
+                raise drf.ValidationError(missing)
+        return attrs
+
+
+class Serializer(WholeItemMixin, drf.Serializer):
+    pass
 
 
 _STRICT = {
@@ -93,7 +101,7 @@ _STRICT = {
 }
 
 
-class ModelSerializer(drf.ModelSerializer):
+class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
     """Fields built from model fields use the strict classes above too."""
 
     serializer_field_mapping = {

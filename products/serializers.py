@@ -58,7 +58,7 @@ class ProductSerializer(serializers.ModelSerializer):
         read_only_fields = ["pinyin", "created_at", "updated_at"]
 
 
-class PriceTierSerializer(serializers.WholeItemMixin, serializers.ModelSerializer):
+class PriceTierSerializer(serializers.ModelSerializer):
     min_quantity = quantity_field()
     unit_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_UNIT_PRICE

@@ -288,3 +288,26 @@ def test_a_patched_tier_table_needs_whole_tiers(manager, listing, tier):
     error = assert_error(response, 400, "validation_error")
     assert any(name.startswith("tiers.0") for name in error["fields"]), error
     assert listing.tiers.count() == 2
+
+
+@pytest.mark.parametrize(
+    "line", [{"quantity": "60"}, {"listing": 1}, {}], ids=["no listing", "no quantity", "empty"]
+)
+def test_patched_standing_order_lines_need_whole_lines(purchaser, store, listing, line):
+    """Found by the malformed-request corpus: the same PATCH gap in standing-order lines was a
+    KeyError in the service (a 500). Every nested list item of the API is whole now."""
+    created = purchaser.post(
+        "/api/v1/standing-orders/",
+        {
+            "store": store.pk,
+            "weekday": 0,
+            "lead_days": 7,
+            "lines": [{"listing": listing.pk, "quantity": "50"}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/standing-orders/{created.json()['id']}/"
+    response = purchaser.patch(url, {"lines": [line]}, format="json")
+    error = assert_error(response, 400, "validation_error")
+    assert any(name.startswith("lines.0") for name in error["fields"]), error
