@@ -3,8 +3,9 @@ one error shape of backend.errors."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+
+from backend import serializers
 
 
 class ErrorDetailSerializer(serializers.Serializer):
