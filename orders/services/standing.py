@@ -137,8 +137,9 @@ def standing_order_update(
     *, standing: StandingOrder, data: dict, user: User | None = None
 ) -> StandingOrder:
     """Change what, when and whether it runs. Lines are checked as on creating, against the
-    lead days it will have; switching it back on starts its runs from today, so the weeks it
-    was off are not caught up; only an approver sets or clears the pre-approved cap."""
+    lead days it will have; switching it back on, or moving it to another weekday, starts its
+    runs from today, so no day already past is caught up; only an approver sets or clears the
+    pre-approved cap."""
     standing = StandingOrder.objects.select_for_update().get(pk=standing.pk)
     data = dict(data)
     lines = _line_requests(data.pop("lines")) if "lines" in data else None
@@ -154,6 +155,10 @@ def standing_order_update(
         data["approved_cap_by"] = user if data["approved_cap"] is not None else None
     if data.get("is_active") and not standing.is_active:
         data.update(runs_from=timezone.localdate(), stopped_reason="")
+    elif "weekday" in data and data["weekday"] != standing.weekday:
+        # The new day counts from today: a day already past this week is not a missed period
+        # to catch up (the team would get two orders in one week).
+        data["runs_from"] = max(standing.runs_from, timezone.localdate())
     standing, _changed = model_update(instance=standing, data=data)
     if lines is not None:
         standing.lines.all().delete()

@@ -241,6 +241,31 @@ def test_weeks_a_standing_order_was_switched_off_are_not_missed(
     assert not standing.runs.exists()
 
 
+@pytest.mark.django_db
+def test_moving_the_weekday_back_does_not_place_the_day_just_passed_as_missed(
+    settings, purchaser, purchaser_user, store, listing
+):
+    """It ran three days ago; moved to yesterday's weekday, it runs from next week. Catching
+    yesterday up would order twice in one week what the team asked for once a week."""
+    settings.STANDING_ORDER_CATCH_UP_DAYS = 2
+    today = timezone.localdate()
+    three_days_ago = today - datetime.timedelta(days=3)
+    standing = make_standing(
+        purchaser_user, store, (listing, "50"), weekday=three_days_ago.weekday(), lead_days=1
+    )
+    started(standing, days_ago=3)
+    StandingOrderRun.objects.create(
+        standing_order=standing, period=three_days_ago, outcome=Outcome.PLACED
+    )
+
+    yesterday = (today - datetime.timedelta(days=1)).weekday()
+    response = purchaser.patch(f"{URL}{standing.pk}/", {"weekday": yesterday}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert standing_orders_place_due(today=today) == 0
+    assert list(standing.runs.values_list("period", flat=True)) == [three_days_ago]
+
+
 # --- Partial mode and minimum order values ---------------------------------------------------
 
 
