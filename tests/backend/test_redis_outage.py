@@ -100,3 +100,17 @@ def test_login_keeps_working_when_redis_goes_away(anon, on_own_redis, caplog):
     assert body["status"] == "degraded"
     assert body["database"] == "ok"
     assert body["redis"].startswith("error")
+
+
+def test_admin_login_keeps_working_when_redis_goes_away(client, on_own_redis):
+    """The admin's login form counts attempts in the same cache: it fails open too."""
+    staff = UserFactory(role="staff", is_staff=True, is_superuser=True)
+    on_own_redis.kill()
+    on_own_redis.wait(timeout=10)
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": staff.phone, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302, response.content.decode()[:300]
+    assert client.get("/admin/").status_code == 200
