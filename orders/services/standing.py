@@ -75,16 +75,25 @@ def _check_lines(*, buyer: User, lines: list[LineRequest], lead_days: int) -> No
         raise ValidationError(errors)
 
 
+def _is_approver_of(user: User | None, organisation_id: int) -> bool:
+    membership = membership_of(user=user) if user is not None else None
+    return (
+        membership is not None
+        and membership.organisation_id == organisation_id
+        and membership.role == Membership.Role.APPROVER
+    )
+
+
 def _check_cap_setter(*, user: User, organisation_id: int) -> None:
     """Only an approver of the organisation may pre-approve runs above its threshold."""
-    membership = membership_of(user=user) if user is not None else None
-    if (
-        membership is None
-        or membership.organisation_id != organisation_id
-        or membership.role != Membership.Role.APPROVER
-    ):
+    if not _is_approver_of(user, organisation_id):
         message = _("Only an approver of the organisation sets a pre-approved cap.")
         raise Forbidden(message, fields={"approved_cap": [message]})
+
+
+def _changed_lines(standing: StandingOrder, lines: list[LineRequest]) -> bool:
+    current = {(line.listing_id, line.quantity) for line in standing.lines.all()}
+    return current != {(line.listing_id, line.quantity) for line in lines}
 
 
 def _write_lines(standing: StandingOrder, lines: list[LineRequest]) -> None:
@@ -139,7 +148,7 @@ def standing_order_update(
     """Change what, when and whether it runs. Lines are checked as on creating, against the
     lead days it will have; switching it back on, or moving it to another weekday, starts its
     runs from today, so no day already past is caught up; only an approver sets or clears the
-    pre-approved cap."""
+    pre-approved cap, and lines changed by anyone else end it."""
     standing = StandingOrder.objects.select_for_update().get(pk=standing.pk)
     data = dict(data)
     lines = _line_requests(data.pop("lines")) if "lines" in data else None
@@ -153,6 +162,14 @@ def standing_order_update(
     if "approved_cap" in data and data["approved_cap"] != standing.approved_cap:
         _check_cap_setter(user=user, organisation_id=standing.organisation_id)
         data["approved_cap_by"] = user if data["approved_cap"] is not None else None
+    elif (
+        standing.approved_cap is not None
+        and lines is not None
+        and _changed_lines(standing, lines)
+        and not _is_approver_of(user, standing.organisation_id)
+    ):
+        # The cap pre-approved these goods: other goods, or more of them, wait for an approver.
+        data.update(approved_cap=None, approved_cap_by=None)
     if data.get("is_active") and not standing.is_active:
         data.update(runs_from=timezone.localdate(), stopped_reason="")
     elif "weekday" in data and data["weekday"] != standing.weekday:

@@ -115,6 +115,47 @@ def test_a_cap_counts_only_while_its_setter_is_still_an_approver(
 
 
 @pytest.mark.django_db
+def test_a_purchaser_changing_the_lines_ends_the_pre_approval(
+    purchaser, purchaser_user, approver_user, store, listing, threshold
+):
+    """The approver pre-approved what the standing order ordered; a purchaser who changes what
+    or how much it orders must not carry that approval over to goods nobody approved."""
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    standing_order_update(
+        standing=standing, data={"approved_cap": Decimal("10000")}, user=approver_user
+    )
+    lines = [{"listing": listing.pk, "quantity": "140"}]  # ¥9,520, within the cap
+
+    response = purchaser.patch(f"{URL}{standing.pk}/", {"lines": lines}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["approved_cap"] is None
+    standing = StandingOrder.objects.select_related("approved_cap_by").get(pk=standing.pk)
+    assert run_today(standing).order.status == S.PENDING_APPROVAL
+
+
+@pytest.mark.django_db
+def test_the_same_lines_again_or_an_approvers_change_keep_the_pre_approval(
+    purchaser, approver, purchaser_user, approver_user, store, listing, threshold
+):
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    standing_order_update(
+        standing=standing, data={"approved_cap": Decimal("10000")}, user=approver_user
+    )
+    url = f"{URL}{standing.pk}/"
+
+    same = [{"listing": listing.pk, "quantity": "50.000"}]
+    more = [{"listing": listing.pk, "quantity": "140"}]
+    same = purchaser.patch(url, {"lines": same}, format="json")
+    by_approver = approver.patch(url, {"lines": more}, format="json")
+
+    assert same.json()["approved_cap"] == "10000.00", same.content
+    assert by_approver.json()["approved_cap"] == "10000.00", by_approver.content
+    standing = StandingOrder.objects.select_related("approved_cap_by").get(pk=standing.pk)
+    assert run_today(standing).order.status == S.PLACED
+
+
+@pytest.mark.django_db
 def test_a_purchaser_cannot_set_the_cap(purchaser, purchaser_user, store, listing):
     standing = make_standing(purchaser_user, store, (listing, "50"))
 
