@@ -18,7 +18,7 @@ from products.selectors import listing_list
 
 from ..models import StandingOrder, StandingOrderLine
 from .policies import LineRequest, fmt
-from .standing_runs import standing_order_run, standing_orders_place_due
+from .standing_runs import standing_order_run, standing_orders_place_due, why_stopped
 
 __all__ = [
     "standing_order_create",
@@ -171,6 +171,12 @@ def standing_order_update(
         # The cap pre-approved these goods: other goods, or more of them, wait for an approver.
         data.update(approved_cap=None, approved_cap_by=None)
     if data.get("is_active") and not standing.is_active:
+        # It orders in its creator's name: with the creator gone it would only stop again.
+        reason = why_stopped(standing)
+        if reason:
+            raise ValidationError(
+                {"is_active": [reason + " " + _("Make a new standing order instead.")]}
+            )
         data.update(runs_from=timezone.localdate(), stopped_reason="")
     elif "weekday" in data and data["weekday"] != standing.weekday:
         # The new day counts from today: a day already past this week is not a missed period

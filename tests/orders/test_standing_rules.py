@@ -212,6 +212,24 @@ def test_a_standing_order_stops_when_its_creator_goes_and_the_team_is_told(
     assert "stopped" in mail.outbox[0].subject
 
 
+@pytest.mark.django_db
+def test_a_standing_order_whose_creator_left_cannot_be_switched_back_on(
+    approver, purchaser_user, store, listing, django_capture_on_commit_callbacks
+):
+    """It orders in its creator's name: switched back on, it would only stop again at the next
+    run and tell the team a second time. The team makes a new one instead."""
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    Membership.objects.filter(user=purchaser_user).delete()
+    standing_orders_place_due()
+
+    response = approver.patch(f"{URL}{standing.pk}/", {"is_active": True}, format="json")
+
+    assert_error(response, 400, "validation_error", field="is_active")
+    standing.refresh_from_db()
+    assert standing.is_active is False
+    assert "left" in standing.stopped_reason
+
+
 # --- Missed days -----------------------------------------------------------------------------
 
 
