@@ -114,3 +114,20 @@ def test_admin_login_keeps_working_when_redis_goes_away(client, on_own_redis):
 
     assert response.status_code == 302, response.content.decode()[:300]
     assert client.get("/admin/").status_code == 200
+
+
+def test_login_keeps_working_when_redis_refuses_writes(anon, on_own_redis, own_redis, caplog):
+    """Redis out of memory (or unable to persist: MISCONF, or a read-only replica after a
+    failover) still answers, but refuses every write with an error reply, not a dropped
+    connection. Losable counters are not worth a 500 either."""
+    person = UserFactory()
+    _process, url = own_redis
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1")
+
+    with caplog.at_level(logging.WARNING):
+        response = login(anon, person)
+
+    assert response.status_code == 201, response.content
+    assert any("unavailable" in r.getMessage() for r in caplog.records if "cache" in r.name)
