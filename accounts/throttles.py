@@ -2,6 +2,8 @@
 attempts are counted per client address and per phone (however it is spelled), right and wrong
 passwords alike."""
 
+import math
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from .serializers import parse_login_phone
@@ -16,7 +18,37 @@ def submitted_login_phone(request):
     return data.get("phone") if hasattr(data, "get") else None
 
 
-class LoginIpThrottle(SimpleRateThrottle):
+class CountingThrottle(SimpleRateThrottle):
+    """A limit per fixed window of the rate's period, counted with one atomic increment per
+    attempt. DRF's own throttle reads a history, appends and writes it back, so attempts that
+    arrive together (one per gunicorn worker) all read the same history and all pass: a
+    brute force only had to send its guesses in parallel. The price of a fixed window is that
+    a burst straddling two windows may reach twice the rate once.
+
+    When the cache is unreachable it fails open (backend/cache.py): the increment answers
+    ValueError and the attempt is let through."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = f"{self.key}:{math.floor(self.now // self.duration)}"
+        self.cache.add(window, 0, self.duration + 1)  # opens the window; a no-op if open
+        try:
+            count = self.cache.incr(window)
+        except ValueError:  # the cache is unavailable, or the window closed in between
+            return True
+        return count <= self.num_requests
+
+    def wait(self):
+        """Seconds until the window closes."""
+        return self.duration - (self.now % self.duration)
+
+
+class LoginIpThrottle(CountingThrottle):
     """Limits login attempts per client address."""
 
     scope = "login_ip"
@@ -25,7 +57,7 @@ class LoginIpThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginPhoneThrottle(SimpleRateThrottle):
+class LoginPhoneThrottle(CountingThrottle):
     """Limits login attempts per account, so guessing one password from many addresses is slow
     too."""
 

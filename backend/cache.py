@@ -12,12 +12,13 @@ import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# Not only a lost connection or a timeout: a Redis that answers but refuses writes (out of
+# memory, MISCONF when it cannot persist, a read-only replica after a failover) is as unusable.
+UNAVAILABLE = (RedisError, OSError)
 RETRY_AFTER_SECONDS = 5.0  # after a failure, answer from nothing this long before trying again
 SOCKET_TIMEOUT_SECONDS = 1.0  # a Redis that hangs must not hold a request
 

@@ -85,3 +85,30 @@ def test_the_layering_check_sees_a_violation(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from orders.models import Order\n    import products.stock\n")
     assert imported_apps(module) == {"orders", "products"}
+
+
+# --- Views and serializers read through selectors ------------------------------------------
+
+
+def direct_queries(path: Path) -> list[str]:
+    """`Model.objects…` (or `_default_manager`) in a module: a query that bypasses the
+    selectors, and with them the access scopes."""
+    return [
+        f"{path.name}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in ("objects", "_default_manager")
+    ]
+
+
+@pytest.mark.parametrize("app", sorted(set(ALLOWED) - {"backend", "demo"}))
+def test_views_and_serializers_query_only_through_selectors(app):
+    paths = [ROOT / app / name for name in ("views.py", "serializers.py")]
+    paths += list((ROOT / app).glob("api/*.py"))
+    found = [hit for path in paths if path.exists() for hit in direct_queries(path)]
+    assert not found, f"query through {app}/selectors.py instead: {found}"
+
+
+def test_the_selector_check_sees_a_direct_query(tmp_path):
+    views = tmp_path / "views.py"
+    views.write_text("def get_queryset(self):\n    return Order.objects.all()\n")
+    assert direct_queries(views) == ["views.py:2"]

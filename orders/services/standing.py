@@ -18,7 +18,7 @@ from products.selectors import listing_list
 
 from ..models import StandingOrder, StandingOrderLine
 from .policies import LineRequest, fmt
-from .standing_runs import standing_order_run, standing_orders_place_due
+from .standing_runs import standing_order_run, standing_orders_place_due, why_stopped
 
 __all__ = [
     "standing_order_create",
@@ -75,16 +75,25 @@ def _check_lines(*, buyer: User, lines: list[LineRequest], lead_days: int) -> No
         raise ValidationError(errors)
 
 
+def _is_approver_of(user: User | None, organisation_id: int) -> bool:
+    membership = membership_of(user=user) if user is not None else None
+    return (
+        membership is not None
+        and membership.organisation_id == organisation_id
+        and membership.role == Membership.Role.APPROVER
+    )
+
+
 def _check_cap_setter(*, user: User, organisation_id: int) -> None:
     """Only an approver of the organisation may pre-approve runs above its threshold."""
-    membership = membership_of(user=user) if user is not None else None
-    if (
-        membership is None
-        or membership.organisation_id != organisation_id
-        or membership.role != Membership.Role.APPROVER
-    ):
+    if not _is_approver_of(user, organisation_id):
         message = _("Only an approver of the organisation sets a pre-approved cap.")
         raise Forbidden(message, fields={"approved_cap": [message]})
+
+
+def _changed_lines(standing: StandingOrder, lines: list[LineRequest]) -> bool:
+    current = {(line.listing_id, line.quantity) for line in standing.lines.all()}
+    return current != {(line.listing_id, line.quantity) for line in lines}
 
 
 def _write_lines(standing: StandingOrder, lines: list[LineRequest]) -> None:
@@ -137,8 +146,9 @@ def standing_order_update(
     *, standing: StandingOrder, data: dict, user: User | None = None
 ) -> StandingOrder:
     """Change what, when and whether it runs. Lines are checked as on creating, against the
-    lead days it will have; switching it back on starts its runs from today, so the weeks it
-    was off are not caught up; only an approver sets or clears the pre-approved cap."""
+    lead days it will have; switching it back on, or moving it to another weekday, starts its
+    runs from today, so no day already past is caught up; only an approver sets or clears the
+    pre-approved cap, and lines changed by anyone else end it."""
     standing = StandingOrder.objects.select_for_update().get(pk=standing.pk)
     data = dict(data)
     lines = _line_requests(data.pop("lines")) if "lines" in data else None
@@ -152,8 +162,26 @@ def standing_order_update(
     if "approved_cap" in data and data["approved_cap"] != standing.approved_cap:
         _check_cap_setter(user=user, organisation_id=standing.organisation_id)
         data["approved_cap_by"] = user if data["approved_cap"] is not None else None
+    elif (
+        standing.approved_cap is not None
+        and lines is not None
+        and _changed_lines(standing, lines)
+        and not _is_approver_of(user, standing.organisation_id)
+    ):
+        # The cap pre-approved these goods: other goods, or more of them, wait for an approver.
+        data.update(approved_cap=None, approved_cap_by=None)
     if data.get("is_active") and not standing.is_active:
+        # It orders in its creator's name: with the creator gone it would only stop again.
+        reason = why_stopped(standing)
+        if reason:
+            raise ValidationError(
+                {"is_active": [reason + " " + _("Make a new standing order instead.")]}
+            )
         data.update(runs_from=timezone.localdate(), stopped_reason="")
+    elif "weekday" in data and data["weekday"] != standing.weekday:
+        # The new day counts from today: a day already past this week is not a missed period
+        # to catch up (the team would get two orders in one week).
+        data["runs_from"] = max(standing.runs_from, timezone.localdate())
     standing, _changed = model_update(instance=standing, data=data)
     if lines is not None:
         standing.lines.all().delete()

@@ -71,7 +71,7 @@ def _member_as(user: User | None, organisation_id: int, *roles: str) -> bool:
     )
 
 
-def _why_stopped(standing: StandingOrder) -> str:
+def why_stopped(standing: StandingOrder) -> str:
     """Why it may not run any more ("" if it may): it orders in its creator's name."""
     creator = standing.created_by
     if not creator.is_active:
@@ -214,7 +214,7 @@ def _due_periods(standing: StandingOrder, today: datetime.date) -> list[datetime
 
 
 def _place_standing(standing: StandingOrder, today: datetime.date) -> int:
-    reason = _why_stopped(standing)
+    reason = why_stopped(standing)
     if reason:
         _stop(standing, reason)
         return 0

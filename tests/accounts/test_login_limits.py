@@ -1,12 +1,20 @@
 """One sign-in rule for the API and the Django admin: the phone is read the same way, and the
 same limits per address and per phone count every attempt, however the phone is spelled."""
 
+import json
+import threading
+import time
+
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import RequestFactory
 from knox.models import AuthToken
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.throttles import LOGIN_THROTTLES
 from tests.accounts.test_auth import TOKEN_URL, login_limit
 from tests.conftest import assert_error
 from tests.factories import PASSWORD, UserFactory
@@ -124,3 +132,38 @@ def test_admin_and_api_share_the_phone_limit(client, anon, staff_person):
     admin_login(client, STAFF_PHONE, PASSWORD)
     assert not signed_in(client)
     assert_error(api_login(anon, STAFF_PHONE, PASSWORD), 429, "throttled")
+
+
+# --- Concurrent attempts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("throttle_class", LOGIN_THROTTLES, ids=lambda c: c.__name__)
+def test_concurrent_attempts_cannot_pass_the_limit_together(throttle_class, monkeypatch):
+    """Attempts that arrive at once (one per gunicorn worker or thread) each count: a limit
+    that reads the count and writes it back lets all of them read the same count and pass."""
+    # One clock reading for all: the attempts must not straddle two counting windows.
+    now = time.time()
+    monkeypatch.setattr(throttle_class, "timer", lambda self: now)
+    attempts = 40
+    barrier = threading.Barrier(attempts)
+    allowed = []
+
+    def attempt():
+        request = Request(
+            RequestFactory().post(
+                TOKEN_URL,
+                data=json.dumps({"phone": "13912345678", "password": "guess"}),
+                content_type="application/json",
+                REMOTE_ADDR="10.9.9.9",
+            ),
+            parsers=[JSONParser()],
+        )
+        barrier.wait()
+        allowed.append(throttle_class().allow_request(request, None))
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(allowed) == login_limit(throttle_class.scope)

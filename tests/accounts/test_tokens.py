@@ -3,14 +3,17 @@ TOKEN_LIMIT_PER_USER live tokens, whichever path issued them."""
 
 import getpass
 import io
+import threading
 
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
+from django.db import connection
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
 from accounts.models import User
+from accounts.services import token_create
 from tests.accounts.test_auth import ME_URL, TOKEN_URL, bearer
 from tests.conftest import assert_error, client_for
 from tests.factories import PASSWORD, UserFactory
@@ -132,4 +135,34 @@ def test_token_create_enforces_the_limit_on_every_path(person):
     limit = knox_settings.TOKEN_LIMIT_PER_USER
     for _ in range(limit + 3):
         token_create(user=person)
+    assert AuthToken.objects.filter(user=person).count() == limit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_logins_at_the_limit_leave_no_more_than_the_limit():
+    """Logins on several devices at once each see the user's tokens: without the row lock
+    they all see room for one more and all add one."""
+    person = UserFactory(role=User.Role.BUYER)
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    for _ in range(limit):
+        AuthToken.objects.create(person)
+    logins = 6
+    barrier = threading.Barrier(logins)
+    failures = []
+
+    def login():
+        try:
+            barrier.wait()
+            token_create(user=person)
+        except Exception as exc:  # a login that failed proves nothing about the limit
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=login) for _ in range(logins)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
     assert AuthToken.objects.filter(user=person).count() == limit

@@ -100,3 +100,34 @@ def test_login_keeps_working_when_redis_goes_away(anon, on_own_redis, caplog):
     assert body["status"] == "degraded"
     assert body["database"] == "ok"
     assert body["redis"].startswith("error")
+
+
+def test_admin_login_keeps_working_when_redis_goes_away(client, on_own_redis):
+    """The admin's login form counts attempts in the same cache: it fails open too."""
+    staff = UserFactory(role="staff", is_staff=True, is_superuser=True)
+    on_own_redis.kill()
+    on_own_redis.wait(timeout=10)
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": staff.phone, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302, response.content.decode()[:300]
+    assert client.get("/admin/").status_code == 200
+
+
+def test_login_keeps_working_when_redis_refuses_writes(anon, on_own_redis, own_redis, caplog):
+    """Redis out of memory (or unable to persist: MISCONF, or a read-only replica after a
+    failover) still answers, but refuses every write with an error reply, not a dropped
+    connection. Losable counters are not worth a 500 either."""
+    person = UserFactory()
+    _process, url = own_redis
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1")
+
+    with caplog.at_level(logging.WARNING):
+        response = login(anon, person)
+
+    assert response.status_code == 201, response.content
+    assert any("unavailable" in r.getMessage() for r in caplog.records if "cache" in r.name)

@@ -115,6 +115,47 @@ def test_a_cap_counts_only_while_its_setter_is_still_an_approver(
 
 
 @pytest.mark.django_db
+def test_a_purchaser_changing_the_lines_ends_the_pre_approval(
+    purchaser, purchaser_user, approver_user, store, listing, threshold
+):
+    """The approver pre-approved what the standing order ordered; a purchaser who changes what
+    or how much it orders must not carry that approval over to goods nobody approved."""
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    standing_order_update(
+        standing=standing, data={"approved_cap": Decimal("10000")}, user=approver_user
+    )
+    lines = [{"listing": listing.pk, "quantity": "140"}]  # ¥9,520, within the cap
+
+    response = purchaser.patch(f"{URL}{standing.pk}/", {"lines": lines}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["approved_cap"] is None
+    standing = StandingOrder.objects.select_related("approved_cap_by").get(pk=standing.pk)
+    assert run_today(standing).order.status == S.PENDING_APPROVAL
+
+
+@pytest.mark.django_db
+def test_the_same_lines_again_or_an_approvers_change_keep_the_pre_approval(
+    purchaser, approver, purchaser_user, approver_user, store, listing, threshold
+):
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    standing_order_update(
+        standing=standing, data={"approved_cap": Decimal("10000")}, user=approver_user
+    )
+    url = f"{URL}{standing.pk}/"
+
+    same = [{"listing": listing.pk, "quantity": "50.000"}]
+    more = [{"listing": listing.pk, "quantity": "140"}]
+    same = purchaser.patch(url, {"lines": same}, format="json")
+    by_approver = approver.patch(url, {"lines": more}, format="json")
+
+    assert same.json()["approved_cap"] == "10000.00", same.content
+    assert by_approver.json()["approved_cap"] == "10000.00", by_approver.content
+    standing = StandingOrder.objects.select_related("approved_cap_by").get(pk=standing.pk)
+    assert run_today(standing).order.status == S.PLACED
+
+
+@pytest.mark.django_db
 def test_a_purchaser_cannot_set_the_cap(purchaser, purchaser_user, store, listing):
     standing = make_standing(purchaser_user, store, (listing, "50"))
 
@@ -169,6 +210,24 @@ def test_a_standing_order_stops_when_its_creator_goes_and_the_team_is_told(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [team_email]
     assert "stopped" in mail.outbox[0].subject
+
+
+@pytest.mark.django_db
+def test_a_standing_order_whose_creator_left_cannot_be_switched_back_on(
+    approver, purchaser_user, store, listing, django_capture_on_commit_callbacks
+):
+    """It orders in its creator's name: switched back on, it would only stop again at the next
+    run and tell the team a second time. The team makes a new one instead."""
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    Membership.objects.filter(user=purchaser_user).delete()
+    standing_orders_place_due()
+
+    response = approver.patch(f"{URL}{standing.pk}/", {"is_active": True}, format="json")
+
+    assert_error(response, 400, "validation_error", field="is_active")
+    standing.refresh_from_db()
+    assert standing.is_active is False
+    assert "left" in standing.stopped_reason
 
 
 # --- Missed days -----------------------------------------------------------------------------
@@ -239,6 +298,31 @@ def test_weeks_a_standing_order_was_switched_off_are_not_missed(
     assert response.status_code == 200, response.content
     assert standing_orders_place_due(today=today) == 0
     assert not standing.runs.exists()
+
+
+@pytest.mark.django_db
+def test_moving_the_weekday_back_does_not_place_the_day_just_passed_as_missed(
+    settings, purchaser, purchaser_user, store, listing
+):
+    """It ran three days ago; moved to yesterday's weekday, it runs from next week. Catching
+    yesterday up would order twice in one week what the team asked for once a week."""
+    settings.STANDING_ORDER_CATCH_UP_DAYS = 2
+    today = timezone.localdate()
+    three_days_ago = today - datetime.timedelta(days=3)
+    standing = make_standing(
+        purchaser_user, store, (listing, "50"), weekday=three_days_ago.weekday(), lead_days=1
+    )
+    started(standing, days_ago=3)
+    StandingOrderRun.objects.create(
+        standing_order=standing, period=three_days_ago, outcome=Outcome.PLACED
+    )
+
+    yesterday = (today - datetime.timedelta(days=1)).weekday()
+    response = purchaser.patch(f"{URL}{standing.pk}/", {"weekday": yesterday}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert standing_orders_place_due(today=today) == 0
+    assert list(standing.runs.values_list("period", flat=True)) == [three_days_ago]
 
 
 # --- Partial mode and minimum order values ---------------------------------------------------

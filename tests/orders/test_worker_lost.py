@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -119,11 +118,17 @@ def placed_once(standing) -> bool:
 
 
 def blocked_pid(workers) -> int:
-    assert wait_for(lambda: workers.marker.exists(), timeout=STARTUP_SECONDS), (
-        workers.log.read_text()
-    )
-    time.sleep(0.2)  # the pid is written in one call; let it land
-    return int(workers.marker.read_text())
+    """The pid the blocked process wrote. The marker exists (empty) before the pid is in it,
+    so poll for the pid itself rather than sleep and hope the write has landed."""
+
+    def pid() -> int | None:
+        try:
+            return int(workers.marker.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    assert wait_for(lambda: pid() is not None, timeout=STARTUP_SECONDS), workers.log.read_text()
+    return pid()
 
 
 @pytest.fixture
