@@ -14,6 +14,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 HEARTBEAT_KEY = "jobs:heartbeat"
+HEALTH_PROBE_KEY = "healthz:probe"
 HEARTBEAT_STALE_AFTER = 120  # seconds: beat runs the heartbeat every 30
 
 
@@ -32,7 +33,12 @@ def _redis() -> str:
     try:
         import redis
 
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+        )
+        # A write, not a ping: Redis out of memory, unable to persist (MISCONF) or a read-only
+        # replica still answers PING but refuses every counter the throttles need.
+        client.set(HEALTH_PROBE_KEY, 1, ex=60)
         return "ok"
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"

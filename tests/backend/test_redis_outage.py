@@ -131,3 +131,6 @@ def test_login_keeps_working_when_redis_refuses_writes(anon, on_own_redis, own_r
 
     assert response.status_code == 201, response.content
     assert any("unavailable" in r.getMessage() for r in caplog.records if "cache" in r.name)
+    health = anon.get("/healthz").json()
+    assert health["status"] == "degraded", health
+    assert health["redis"].startswith("error"), health
