@@ -23,6 +23,11 @@ def secret_key(configured: str, *, embedded: bool, var_dir: Path) -> str:
             f"SECRET_KEY is still the published placeholder; set your own: {GENERATE_HINT}"
         )
     if configured:
+        if _is_weak(configured):
+            raise ImproperlyConfigured(
+                "SECRET_KEY is too weak: use at least 50 characters, at least 5 of them "
+                f"different, not Django's 'django-insecure-' kind: {GENERATE_HINT}"
+            )
         return configured
     if not embedded:
         raise ImproperlyConfigured(
@@ -30,6 +35,11 @@ def secret_key(configured: str, *, embedded: bool, var_dir: Path) -> str:
             f"key (docker/env.example): {GENERATE_HINT}"
         )
     return _kept_key(var_dir / KEY_FILE_NAME)
+
+
+def _is_weak(key: str) -> bool:
+    """Django's own rule (the security.W009 check), enforced rather than warned about."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
 
 
 def _kept_key(path: Path) -> str:

@@ -70,10 +70,24 @@ def test_embedded_default_makes_a_random_key_and_keeps_it(tmp_path):
     assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret_key"]  # no temp left
 
 
+OWN_KEY = "a-deployments-own-key-" + "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
 def test_a_configured_key_is_used_as_given(tmp_path):
-    assert secret_key("  my-own-key  ", embedded=False, var_dir=tmp_path) == "my-own-key"
-    assert secret_key("my-own-key", embedded=True, var_dir=tmp_path) == "my-own-key"
+    assert secret_key(f"  {OWN_KEY}  ", embedded=False, var_dir=tmp_path) == OWN_KEY
+    assert secret_key(OWN_KEY, embedded=True, var_dir=tmp_path) == OWN_KEY
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("embedded", [True, False])
+@pytest.mark.parametrize(
+    "configured",
+    ["my-own-key", "s" * 60, "abcd" * 20, "django-insecure-" + OWN_KEY],
+    ids=["short", "one character", "four characters", "django-insecure"],
+)
+def test_weak_keys_are_refused(tmp_path, configured, embedded):
+    with pytest.raises(ImproperlyConfigured, match="too weak"):
+        secret_key(configured, embedded=embedded, var_dir=tmp_path)
 
 
 @pytest.mark.parametrize("configured", ["", "   "])
@@ -108,8 +122,8 @@ def test_settings_without_database_url_keep_a_key_in_var():
 def test_settings_use_the_key_they_are_given():
     seen = probed(
         settings_in_subprocess(
-            {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "SECRET_KEY": "k" * 60}
+            {"DATABASE_URL": "postgres://u@127.0.0.1:5432/x", "SECRET_KEY": OWN_KEY}
         )
     )
-    assert seen["SECRET_KEY"] == "k" * 60
+    assert seen["SECRET_KEY"] == OWN_KEY
     assert "kept_at" not in seen
