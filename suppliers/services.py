@@ -22,6 +22,7 @@ def cooperative_create(
     payout_reference: str = "",
     commission_rate: Decimal = Decimal("0.0300"),
     min_order_value: Decimal = Decimal("0"),
+    is_active: bool = True,
     managers=(),
 ) -> Cooperative:
     cooperative = model_create(
@@ -35,6 +36,7 @@ def cooperative_create(
         payout_reference=payout_reference,
         commission_rate=commission_rate,
         min_order_value=min_order_value,
+        is_active=is_active,
     )
     cooperative.managers.set(managers)
     return cooperative
