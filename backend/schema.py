@@ -1,7 +1,9 @@
 """OpenAPI generation: every operation documents the error responses it can give, all in the
 one error shape of backend.errors."""
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import build_choice_field
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -72,3 +74,18 @@ class AutoSchema(SpectacularAutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS[code]
                 responses[code] = response
         return responses
+
+
+class SettableChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    """Requests list the choices a client may set, responses every choice it may be
+    answered."""
+
+    target_class = "backend.serializers.SettableChoiceField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        if direction == "response":
+            field = serializers.ChoiceField(
+                choices=field.answered_choices, allow_blank=field.allow_blank
+            )
+        return build_choice_field(field)
