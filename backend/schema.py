@@ -28,6 +28,7 @@ ERROR_DESCRIPTIONS = {
     "403": "Authenticated, but this role may not do this.",
     "404": "Not found, or not visible to this user.",
     "409": "Conflicts with the current state (duplicates, stock, state transitions).",
+    "422": "The Idempotency-Key was already used for a different request.",
     "429": "Too many requests; retry after the Retry-After header.",
 }
 
@@ -45,12 +46,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def get_override_parameters(self):
-        parameters = super().get_override_parameters()
+    def _takes_idempotency_key(self) -> bool:
         creates = self._is_create_operation() or getattr(self.view, "action", None) in getattr(
             self.view, "idempotent_actions", ()
         )
-        if self.method == "POST" and creates:
+        return self.method == "POST" and creates
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self._takes_idempotency_key():
             parameters = [*parameters, IDEMPOTENCY_HEADER]
         return parameters
 
@@ -66,6 +70,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
+        if self._takes_idempotency_key():
+            codes.append("422")
         if getattr(self.view, "throttle_classes", None):
             codes.append("429")
         for code in codes:

@@ -11,6 +11,7 @@ Run just these with `pytest -m generated_client`."""
 
 import contextlib
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -76,12 +77,12 @@ def tour_lines(listings):
     return [(honey.id, "10"), (tongcao.id, "20")]
 
 
-def place_order(api, client, store, lines, key):
+def place_order(api, client, store, lines, key, expect=201):
     Line = api.items_model("POST", ORDERS, "lines")
     body = api.body("POST", ORDERS)(
         store=store, lines=[Line(listing=pk, quantity=quantity) for pk, quantity in lines]
     )
-    return call(api, "POST", ORDERS, client=client, body=body, idempotency_key=key, expect=201)
+    return call(api, "POST", ORDERS, client=client, body=body, idempotency_key=key, expect=expect)
 
 
 def test_readme_tour_through_the_generated_client(api, connect, demo):
@@ -106,6 +107,9 @@ def test_readme_tour_through_the_generated_client(api, connect, demo):
     replay = place_order(api, buyer, stores[0].id, lines, key)
     assert replay.headers.get("Idempotent-Replayed") == "true"
     assert replay.parsed.id == order.id
+    # The same key with another body is refused, in the one error shape the schema names.
+    reused = place_order(api, buyer, stores[0].id, lines[:1], key, expect=422)
+    assert reused.parsed.error.code == "idempotency_key_reused"
 
     read = call(api, "GET", ORDER, client=buyer, id=order.id).parsed
     assert (read.id, read.total) == (order.id, order.total)
@@ -134,7 +138,13 @@ def test_partner_key_path_through_the_generated_client(api, connect, demo):
     listings = call(api, "GET", LISTINGS, client=partner, page_size=100).parsed.results
     stores = call(api, "GET", STORES, client=partner).parsed.results
 
-    placed = place_order(api, partner, stores[0].id, tour_lines(listings), str(uuid.uuid4()))
+    lines = tour_lines(listings)
+    honey = next(item for item in listings if item.id == lines[0][0])
+    too_much = [(honey.id, str(Decimal(honey.available_quantity) + 1))]
+    short = place_order(api, partner, stores[0].id, too_much, str(uuid.uuid4()), expect=409)
+    assert short.parsed.error.code == "insufficient_stock"
+
+    placed = place_order(api, partner, stores[0].id, lines, str(uuid.uuid4()))
     order = call(api, "GET", ORDER, client=partner, id=placed.parsed.id).parsed
     assert order.id == placed.parsed.id
     assert call(api, "GET", EVENTS, client=partner, id=order.id).parsed

@@ -12,10 +12,15 @@ pytestmark = pytest.mark.generated_client
 
 
 @pytest.fixture(scope="module")
-def components():
+def schema():
     response = APIClient().get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
-    return json.loads(response.content)["components"]["schemas"]
+    return json.loads(response.content)
+
+
+@pytest.fixture(scope="module")
+def components(schema):
+    return schema["components"]["schemas"]
 
 
 def enum_of(components, component, prop):
@@ -49,3 +54,18 @@ def test_no_quantity_or_amount_is_documented_as_a_json_number(components):
         if schema.get("type") == "number"
     ]
     assert not numbers  # decimals leave as strings ("270.500"): COERCE_DECIMAL_TO_STRING
+
+
+def test_operations_taking_an_idempotency_key_document_its_reuse_as_422(schema):
+    keyed = {
+        f"{method.upper()} {path}": operation["responses"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    }
+    assert "POST /api/v1/orders/" in keyed
+    missing = [name for name, responses in keyed.items() if "422" not in responses]
+    assert not missing
+    for responses in keyed.values():
+        body = responses["422"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/Error"}
