@@ -16,6 +16,25 @@ class ErrorDetailSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field at fault; nested fields as dotted paths (tiers.0.price).",
     )
+    # Machine-readable details some codes add (DomainError's extras); absent otherwise.
+    available = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="insufficient_stock: per listing id, the quantity still available.",
+    )
+    minimum_order_values = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="below_minimum_order_value: per cooperative id, its minimum order value.",
+    )
+    current_status = serializers.CharField(
+        required=False, help_text="illegal_transition: the status now."
+    )
+    allowed_transitions = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="illegal_transition: the moves this user may make from here.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

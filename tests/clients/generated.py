@@ -145,12 +145,19 @@ def untrue_types(parsed, where: str = "") -> list[str]:
     """Where a parsed answer's values are not of the types the generated models declare. The
     generator only converts dates and nested models; everything else is taken as it comes, so
     a decimal string documented as a number, or an id documented as a string, parses without
-    complaint and surprises the partner's code later. Empty when the schema told the truth."""
+    complaint and surprises the partner's code later; a field the schema leaves out lands in
+    additional_properties. Empty when the schema told the truth."""
     if isinstance(parsed, list):
         return [wrong for i, item in enumerate(parsed) for wrong in untrue_types(item, where)]
     if not attrs.has(type(parsed)):
         return []
     wrong = []
+    declared_fields = [
+        f.name for f in attrs.fields(type(parsed)) if f.name != "additional_properties"
+    ]
+    extra = getattr(parsed, "additional_properties", {})
+    if declared_fields and extra:  # a model of only additionalProperties is a map by design
+        wrong.append(f"{where}{type(parsed).__name__}: undocumented fields {sorted(extra)}")
     for field in attrs.fields(type(parsed)):
         if field.name == "additional_properties":
             continue

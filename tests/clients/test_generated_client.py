@@ -95,6 +95,8 @@ def test_readme_tour_through_the_generated_client(api, connect, demo):
 
     lots = call(api, "GET", "/api/v1/lots/", client=buyer).parsed.results
     assert lots and all(lot.households is None for lot in lots)  # named households: not buyers'
+    refused = call(api, "GET", "/api/v1/households/", client=buyer, expect=403).parsed
+    assert refused.error.code == "permission_denied"
 
     stores = call(api, "GET", STORES, client=buyer).parsed.results
     key = str(uuid.uuid4())

@@ -69,3 +69,10 @@ def test_operations_taking_an_idempotency_key_document_its_reuse_as_422(schema):
     for responses in keyed.values():
         body = responses["422"]["content"]["application/json"]["schema"]
         assert body == {"$ref": "#/components/schemas/Error"}
+
+
+def test_error_details_some_codes_add_are_documented_and_optional(components):
+    detail = components["ErrorDetail"]
+    extras = {"available", "minimum_order_values", "current_status", "allowed_transitions"}
+    assert extras <= set(detail["properties"])
+    assert not extras & set(detail["required"])
