@@ -130,7 +130,8 @@ def test_readme_tour_through_the_generated_client(api, connect, demo):
     assert confirmed.status.value == "confirmed"
 
     events = call(api, "GET", EVENTS, client=buyer, id=order.id).parsed
-    assert [event.to_status for event in events if event.fulfilment == part.id][-1] == ("confirmed")
+    moves = [event.to_status for event in events if event.fulfilment == part.id]
+    assert moves[-1] == "confirmed", moves
 
 
 def test_partner_key_path_through_the_generated_client(api, connect, demo):
