@@ -101,6 +101,17 @@ _STRICT = {
 }
 
 
+class SettableChoiceField(drf.ChoiceField):
+    """A choice field whose answers include values a client may not set (a listing's
+    ``sold_out`` follows its stock). Requests accept ``choices``; the schema documents
+    ``answered_choices`` for responses (backend.schema.SettableChoiceFieldExtension), so a
+    client generated from it can read every answer."""
+
+    def __init__(self, *, answered_choices, **kwargs):
+        self.answered_choices = answered_choices
+        super().__init__(**kwargs)
+
+
 class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
     """Fields built from model fields use the strict classes above too."""
 

@@ -222,6 +222,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ListingStatusEnum": "products.models.Listing.Status",
+        # What a client may set (requests); answers add sold_out (ListingStatusEnum).
+        "SettableListingStatusEnum": "products.models.Listing.SETTABLE_STATUSES",
         "UnitEnum": "products.models.Unit",
         "FulfilmentStatusEnum": "orders.models.FulfilmentStatus",
         "DeliveryIssueEnum": "orders.models.OrderLine.DeliveryIssue",

@@ -192,7 +192,7 @@ class FulfilmentSerializer(FulfilmentSummarySerializer):
     store_name = serializers.CharField(source="order.store.name", read_only=True)
     store_address = serializers.CharField(source="order.store.address", read_only=True)
     requested_delivery_date = serializers.DateField(
-        source="order.requested_delivery_date", read_only=True
+        source="order.requested_delivery_date", read_only=True, allow_null=True
     )
 
     class Meta(FulfilmentSummarySerializer.Meta):
@@ -224,7 +224,10 @@ class FulfilmentDetailSerializer(FulfilmentSerializer):
 
 
 class OrderEventSerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.name", read_only=True, default=None)
+    # null for what the jobs do (a reservation expiring), not a person
+    actor_name = serializers.CharField(
+        source="actor.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = OrderEvent

@@ -110,6 +110,7 @@ class Listing(models.Model):
         SOLD_OUT = "sold_out", _("sold out")
 
     LIVE_STATUSES = (Status.ACTIVE, Status.SOLD_OUT)  # what buyers can see
+    SETTABLE_STATUSES = (Status.DRAFT, Status.ACTIVE, Status.PAUSED)  # sold_out follows stock
 
     cooperative = models.ForeignKey(
         Cooperative,
