@@ -105,3 +105,14 @@ class ModelSerializer(drf.ModelSerializer):
 
 STRICT_FIELDS = (IntegerField, DecimalField, DateField, PrimaryKeyRelatedField)
 LOOSE_FIELDS = (drf.IntegerField, drf.DecimalField, drf.DateField, drf.PrimaryKeyRelatedField)
+
+
+class ServerSetChoiceField(drf.ChoiceField):
+    """A choice a client may set (``choices``) among more the server answers
+    (``read_choices``): a listing's status is set to draft, active or paused, and reads back
+    sold_out too. The schema says each side (backend.schema's extension): a client generated
+    from it must accept every value it reads, and send only those it may write."""
+
+    def __init__(self, *, choices, read_choices, **kwargs):
+        self.read_choices = list(read_choices)
+        super().__init__(choices=choices, **kwargs)

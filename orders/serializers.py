@@ -192,7 +192,7 @@ class FulfilmentSerializer(FulfilmentSummarySerializer):
     store_name = serializers.CharField(source="order.store.name", read_only=True)
     store_address = serializers.CharField(source="order.store.address", read_only=True)
     requested_delivery_date = serializers.DateField(
-        source="order.requested_delivery_date", read_only=True
+        source="order.requested_delivery_date", read_only=True, allow_null=True
     )
 
     class Meta(FulfilmentSummarySerializer.Meta):

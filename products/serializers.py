@@ -98,10 +98,11 @@ class ListingSerializer(serializers.ModelSerializer):
         required=False,
         queryset=selectors.certification_list(user=None),
     )
-    status = serializers.ChoiceField(
+    status = serializers.ServerSetChoiceField(
         choices=[Listing.Status.DRAFT, Listing.Status.ACTIVE, Listing.Status.PAUSED],
+        read_choices=Listing.Status.choices,
         required=False,
-        help_text="draft, active or paused; sold_out is set from stock.",
+        help_text="Set draft, active or paused; reads also sold_out, which is set from stock.",
     )
     lead_time_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
 
@@ -206,7 +207,8 @@ class LotSerializer(serializers.ModelSerializer):
     def get_villages(self, lot) -> list[str]:
         return sorted({c.household.village for c in lot.contributions.all()})
 
-    def get_poverty_list_quantity(self, lot) -> Decimal:
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=3))
+    def get_poverty_list_quantity(self, lot) -> str:
         total = sum(
             (c.quantity for c in lot.contributions.all() if c.household.on_poverty_list), Decimal(0)
         )

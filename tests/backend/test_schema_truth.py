@@ -1,0 +1,186 @@
+"""The schema tells the truth (issue 11): what the API answers is what the schema says, in
+names a generated client can use. Structure here; answers are checked against it by the fuzz
+step (scripts/fuzz_api.py) for every role."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def schema():
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200, response.content
+    return json.loads(response.content)
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def walk_properties(node, where=""):
+    """Every (location, property schema) under a component, nested ones included."""
+    if isinstance(node, dict):
+        for name, prop in node.get("properties", {}).items():
+            yield f"{where}.{name}", prop
+        for key, value in node.items():
+            yield from walk_properties(value, f"{where}.{key}" if key != "properties" else where)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk_properties(value, where)
+
+
+def test_listing_status_reads_sold_out_and_writes_only_what_a_client_may_set(schema):
+    components = schema["components"]["schemas"]
+    read = components["Listing"]["properties"]["status"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    write = components["ListingRequest"]["properties"]["status"]["allOf"][0]["$ref"]
+    assert set(components[read]["enum"]) == {"draft", "active", "paused", "sold_out"}
+    assert set(components[write.rsplit("/", 1)[1]]["enum"]) == {"draft", "active", "paused"}
+
+
+def test_no_quantity_or_amount_is_documented_as_a_json_number(schema):
+    """COERCE_DECIMAL_TO_STRING: every decimal leaves as a string; one typed number is a lie
+    a generated client trips on (Lot.poverty_list_quantity was one)."""
+    numbers = [
+        f"{name}{where}"
+        for name, component in schema["components"]["schemas"].items()
+        for where, prop in walk_properties(component)
+        if prop.get("type") == "number"
+    ]
+    assert not numbers
+
+
+def test_poverty_list_quantity_is_a_decimal_string(schema):
+    prop = schema["components"]["schemas"]["Lot"]["properties"]["poverty_list_quantity"]
+    assert prop["type"] == "string"
+    assert prop["format"] == "decimal"
+    assert "pattern" in prop
+
+
+@pytest.mark.parametrize("component", ["Fulfilment", "FulfilmentDetail"])
+def test_requested_delivery_date_may_be_null(schema, component):
+    prop = schema["components"]["schemas"][component]["properties"]["requested_delivery_date"]
+    assert prop.get("nullable") is True
+
+
+def test_component_names_carry_no_redundant_request_suffix(schema):
+    names = set(schema["components"]["schemas"])
+    assert "TokenRequest" in names
+    assert not [name for name in names if name.endswith("RequestRequest")]
+    # A …Request twin only where it differs from what is read back.
+    same = [
+        name
+        for name in names
+        if name.endswith("Request")
+        and schema["components"]["schemas"].get(name.removesuffix("Request"))
+        == schema["components"]["schemas"][name]
+    ]
+    assert not same
+
+
+def test_no_reference_points_at_a_missing_component(schema):
+    names = set(schema["components"]["schemas"])
+    text = json.dumps(schema["paths"]) + json.dumps(schema["components"])
+    refs = {part.split('"', 1)[0] for part in text.split('"#/components/schemas/')[1:]}
+    assert refs <= names
+
+
+def test_operation_ids_are_resource_and_action(schema):
+    ids = {operation["operationId"] for _path, _method, operation in operations(schema)}
+    assert {"listings_list", "orders_create", "orders_retrieve", "fulfilments_confirm"} <= ids
+    assert not [i for i in ids if i.startswith("v1_") or i.endswith("_create_create")]
+
+
+def test_every_operation_has_a_summary_and_a_resource_tag(schema):
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(schema)
+        if not operation.get("summary")
+        or operation.get("tags") != [path.removeprefix("/api/v1/").split("/")[0]]
+    ]
+    assert not missing
+
+
+def test_every_operation_documents_the_limits_and_406(schema):
+    missing = []
+    for path, method, operation in operations(schema):
+        expected = {"406", "414", "431"}
+        if method in {"post", "put", "patch"}:
+            expected |= {"400", "413", "415"}
+        if method == "get":
+            expected |= {"304", "400"}
+        if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+            expected.add("422")
+        absent = expected - set(operation["responses"])
+        if absent:
+            missing.append(f"{method.upper()} {path}: {sorted(absent)}")
+    assert not missing
+
+
+def test_idempotency_key_header_documents_its_format(schema):
+    from backend.idempotency import KEY_PATTERN
+
+    parameter = next(
+        p
+        for p in schema["paths"]["/api/v1/orders/"]["post"]["parameters"]
+        if p["name"] == "Idempotency-Key"
+    )
+    assert parameter["schema"]["pattern"] == KEY_PATTERN
+    assert parameter["schema"]["maxLength"] == 255
+
+
+def test_list_parameters_say_what_the_filters_accept(schema):
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/listings/"]["get"]["parameters"]
+    }
+    assert parameters["cooperative"]["type"] == "integer"
+    assert parameters["cooperative"]["minimum"] == 1
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1}
+    assert "base_price" in parameters["ordering"]["enum"]
+    assert "-base_price" in parameters["ordering"]["enum"]
+    assert parameters["search"]["maxLength"] == 100
+    buyers = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/buyers/"]["get"]["parameters"]
+    }
+    assert buyers["is_active"] == {"type": "boolean"}
+
+
+# --- 414 and 431 from Django, in the error shape ---------------------------------------------
+
+
+def test_an_over_long_url_is_a_414_in_the_error_shape(purchaser, settings):
+    response = purchaser.get("/api/v1/listings/", {"search": "蜂" * settings.MAX_URL_BYTES})
+    assert response.status_code == 414
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "uri_too_long"
+    assert response.json()["error"]["fields"] == {}
+
+
+def test_a_url_within_the_limit_is_served(purchaser):
+    assert purchaser.get("/api/v1/listings/", {"search": "x" * 100}).status_code == 200
+
+
+def test_an_over_long_header_is_a_431_naming_it(purchaser, settings):
+    response = purchaser.get(
+        "/api/v1/listings/", HTTP_X_TRACE="a" * (settings.MAX_HEADER_BYTES + 1)
+    )
+    assert response.status_code == 431
+    assert response.json()["error"]["code"] == "header_too_large"
+    assert "X-Trace" in response.json()["error"]["fields"]
+
+
+def test_gunicorn_lets_long_urls_and_headers_through_to_django(settings):
+    spec = importlib.util.spec_from_file_location("gconf", ROOT / "docker" / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    assert conf.limit_request_line == 0  # gunicorn's parser bound (1 MiB), not 4094 bytes
+    assert conf.limit_request_field_size > settings.MAX_HEADER_BYTES
