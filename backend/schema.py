@@ -109,6 +109,12 @@ class AutoSchema(SpectacularAutoSchema):
             return str(template % {"plural": model._meta.verbose_name_plural})
         return str(template % {"name": model._meta.verbose_name})
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("format") == "decimal":
+            schema.update(_decimal_string(field))
+        return schema
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         creates = self._is_create_operation() or self._action() in getattr(
@@ -155,6 +161,23 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method == "GET":
             responses.setdefault("304", {"description": str(NOT_MODIFIED)})
         return responses
+
+
+def _decimal_string(field) -> dict:
+    """drf-spectacular's decimal pattern admits "" and "-" and a sign where the field refuses
+    one: at least one digit here, and no sign when the minimum is not negative. Bounds a
+    pattern cannot say go in the description."""
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    whole = field.max_whole_digits
+    pattern = f"^{sign}\\d{{1,{whole}}}(?:\\.\\d{{1,{field.decimal_places}}})?$"
+    out = {"pattern": pattern}
+    if field.min_value is not None or field.max_value is not None:
+        bounds = _("A decimal string from %(min)s to %(max)s.") % {
+            "min": field.min_value if field.min_value is not None else "-",
+            "max": field.max_value if field.max_value is not None else "-",
+        }
+        out["description"] = " ".join(filter(None, [str(field.help_text or ""), str(bounds)]))
+    return out
 
 
 class ServerSetChoiceFieldExtension(OpenApiSerializerFieldExtension):
