@@ -184,3 +184,16 @@ def test_gunicorn_lets_long_urls_and_headers_through_to_django(settings):
     spec.loader.exec_module(conf)
     assert conf.limit_request_line == 0  # gunicorn's parser bound (1 MiB), not 4094 bytes
     assert conf.limit_request_field_size > settings.MAX_HEADER_BYTES
+
+
+def test_decimal_inputs_need_a_digit_and_refuse_a_sign_where_the_minimum_does(schema):
+    import re
+
+    prop = schema["components"]["schemas"]["LineInput"]["properties"]["quantity"]
+    pattern = re.compile(prop["pattern"])
+    assert pattern.match("10.5")
+    assert not pattern.match("")  # drf-spectacular's pattern allowed "" and "-"
+    assert not pattern.match("-")
+    assert not pattern.match("-1")  # the minimum is 0.001
+    assert "0.001" in prop["description"]
+    assert "order_increment" in prop["description"]
