@@ -19,8 +19,10 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from .fields import PhoneField
 from .idempotency import HEADER as IDEMPOTENCY_HEADER_NAME
 from .idempotency import KEY_PATTERN
+from .validators import CN_MOBILE_INPUT_PATTERN, CN_PHONE_E164_PATTERN
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -113,6 +115,21 @@ class AutoSchema(SpectacularAutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and schema.get("format") == "decimal":
             schema.update(_decimal_string(field))
+        elif isinstance(field, serializers.ListSerializer | serializers.ListField):
+            # drf-spectacular leaves out the item counts of nested lists (tiers, lines).
+            if field.min_length is not None:
+                schema["minItems"] = field.min_length
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        elif (
+            isinstance(field, serializers.PrimaryKeyRelatedField)
+            and schema.get("type") == "integer"
+        ):
+            schema.setdefault("minimum", 1)  # ids start at 1; one that names no row is a 400
+        elif isinstance(_model_field(field), PhoneField):
+            _constrain(schema, _phone(direction))
+        for validator in getattr(field, "validators", ()):
+            _constrain(schema, getattr(validator, "openapi", {}))
         return schema
 
     def get_override_parameters(self):
@@ -161,6 +178,41 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method == "GET":
             responses.setdefault("304", {"description": str(NOT_MODIFIED)})
         return responses
+
+
+def _model_field(field):
+    """The model field a ModelSerializer field was built from, if any."""
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    if model is None or not isinstance(field.source, str) or "." in field.source:
+        return None
+    try:
+        return model._meta.get_field(field.source)
+    except Exception:  # a property or annotation, not a column
+        return None
+
+
+def _constrain(schema: dict, constraints: dict) -> None:
+    """Add a string's constraints; where blank is allowed, drf-spectacular made it a oneOf of
+    the string and a blank one (maxLength 0): the constraints go on the string branch, or a
+    blank value would fail them."""
+    constraints = dict(constraints)
+    if "description" in constraints:
+        schema["description"] = str(constraints.pop("description"))
+    target = schema["oneOf"][0] if "oneOf" in schema else schema
+    target.update(constraints)
+
+
+def _phone(direction) -> dict:
+    if direction == "response":
+        pattern = CN_PHONE_E164_PATTERN
+        description = _("Phone number in E.164 (+8613812345678).")
+    else:
+        pattern = CN_MOBILE_INPUT_PATTERN
+        description = _(
+            "A mainland China mobile number, with or without +86; a landline with its area code "
+            "(0851-8555 1234) and spaces are accepted too. Stored and answered as E.164."
+        )
+    return {"pattern": pattern, "description": description}
 
 
 def _decimal_string(field) -> dict:

@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis.strategies import from_regex
 from rest_framework.test import APIClient
+
+from backend.validators import CN_MOBILE_INPUT_PATTERN, normalize_cn_phone
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,3 +202,40 @@ def test_decimal_inputs_need_a_digit_and_refuse_a_sign_where_the_minimum_does(sc
     assert not pattern.match("-1")  # the minimum is 0.001
     assert "0.001" in prop["description"]
     assert "order_increment" in prop["description"]
+
+
+def test_nested_lists_document_their_item_counts(schema):
+    components = schema["components"]["schemas"]
+    lines = components["OrderCreate"]["properties"]["lines"]
+    assert (lines["minItems"], lines["maxItems"]) == (1, 100)
+    tiers = components["ListingRequest"]["properties"]["tiers"]
+    assert (tiers["minItems"], tiers["maxItems"]) == (1, 10)
+
+
+def test_related_ids_start_at_one(schema):
+    household = schema["components"]["schemas"]["HouseholdRequest"]["properties"]["cooperative"]
+    assert household["minimum"] == 1
+
+
+def test_credit_codes_document_their_form(schema):
+    prop = schema["components"]["schemas"]["CooperativeRequest"]["properties"]["credit_code"]
+    assert prop["pattern"] == "^[0-9A-HJ-NPQRTUWXY]{18}$"
+    assert prop["minLength"] == prop["maxLength"] == 18
+
+
+def test_phones_document_what_is_accepted_and_what_is_answered(schema):
+    components = schema["components"]["schemas"]
+    write = components["CooperativeRequest"]["properties"]["contact_phone"]
+    read = components["Cooperative"]["properties"]["contact_phone"]
+    assert write["pattern"].startswith("^(?:\\+86)?1")
+    assert read["pattern"] == "^\\+86\\d{9,11}$"
+    # Blank allowed: the pattern sits on the string branch, so "" stays valid.
+    optional = components["StoreRequest"]["properties"]["contact_phone"]
+    assert "pattern" not in optional
+    assert optional["oneOf"][0]["pattern"] == write["pattern"]
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(from_regex(CN_MOBILE_INPUT_PATTERN, fullmatch=True))
+def test_every_phone_the_schema_calls_valid_is_accepted(phone):
+    assert normalize_cn_phone(phone).startswith("+86")
