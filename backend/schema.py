@@ -10,6 +10,8 @@ every answer an operation can give, all errors in the one error shape of backend
   what they are: ``TokenRequest``, not ``TokenRequestRequest``.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -215,14 +217,44 @@ def _phone(direction) -> dict:
     return {"pattern": pattern, "description": description}
 
 
+def decimal_pattern(
+    *, decimal_places: int, whole_digits: int, min_value=None, max_value=None
+) -> str:
+    """A pattern for a decimal string that only admits values the field accepts.
+
+    drf-spectacular's admits "" and "-", a sign where the minimum refuses one, and zero where
+    the minimum is the smallest step (a quantity of at least 0.001). Here: at least one digit;
+    no sign when the minimum is not negative; no zero when it is positive; and, when the
+    maximum is a power of ten (100000000), fewer whole digits than it has, so every value the
+    pattern admits is inside both bounds. Bounds a pattern cannot say are in the description.
+    """
+    places = decimal_places
+    fraction = f"(?:\\.[0-9]{{1,{places}}})?" if places else ""
+    if max_value is not None and max_value > 0 and _is_power_of_ten(max_value):
+        whole_digits = min(whole_digits, len(str(int(max_value))) - 1)
+    if min_value is not None and min_value > 0 and min_value == Decimal(1).scaleb(-places):
+        # Positive: a non-zero whole part, or 0 and a fraction with a non-zero digit.
+        tiny = "|".join(f"{'0' * i}[1-9][0-9]{{0,{places - 1 - i}}}" for i in range(places))
+        small = f"|0\\.(?:{tiny})" if places else ""
+        return f"^(?:[1-9][0-9]{{0,{whole_digits - 1}}}{fraction}{small})$"
+    sign = "" if min_value is not None and min_value >= 0 else "-?"
+    return f"^{sign}[0-9]{{1,{whole_digits}}}{fraction}$"
+
+
+def _is_power_of_ten(value) -> bool:
+    value = Decimal(value)
+    return value == value.to_integral_value() and str(int(value)).rstrip("0") == "1"
+
+
 def _decimal_string(field) -> dict:
-    """drf-spectacular's decimal pattern admits "" and "-" and a sign where the field refuses
-    one: at least one digit here, and no sign when the minimum is not negative. Bounds a
-    pattern cannot say go in the description."""
-    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
-    whole = field.max_whole_digits
-    pattern = f"^{sign}\\d{{1,{whole}}}(?:\\.\\d{{1,{field.decimal_places}}})?$"
-    out = {"pattern": pattern}
+    out = {
+        "pattern": decimal_pattern(
+            decimal_places=field.decimal_places,
+            whole_digits=field.max_whole_digits,
+            min_value=field.min_value,
+            max_value=field.max_value,
+        )
+    }
     if field.min_value is not None or field.max_value is not None:
         bounds = _("A decimal string from %(min)s to %(max)s.") % {
             "min": field.min_value if field.min_value is not None else "-",

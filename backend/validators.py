@@ -52,11 +52,13 @@ validate_credit_code.openapi = {
 # or without +86, on a prefix that is in service for every number behind it (libphonenumber's
 # metadata). Landlines with their area code ("0851-8555 1234") and spaces are accepted too
 # (normalize_cn_phone decides), but not every digit string of that form is a real number.
+# [0-9], not \d: in Python's re (and so in tools that generate from the pattern) \d is any
+# script's digit.
 CN_MOBILE_INPUT_PATTERN = (
-    r"^(?:\+86)?1(?:3\d|4[57]|5[0-35-9]|6[2567]|7[0-35-8]|8\d|9[0-35-9])\d{8}$"
+    r"^(?:\+86)?1(?:3[0-9]|4[57]|5[0-35-9]|6[2567]|7[0-35-8]|8[0-9]|9[0-35-9])[0-9]{8}$"
 )
 # What is stored and answered: E.164, +86 and 9 to 11 digits.
-CN_PHONE_E164_PATTERN = r"^\+86\d{9,11}$"
+CN_PHONE_E164_PATTERN = r"^\+86[0-9]{9,11}$"
 
 
 def normalize_cn_phone(value: str) -> str:

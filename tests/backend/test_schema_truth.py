@@ -4,6 +4,7 @@ step (scripts/fuzz_api.py) for every role."""
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -192,8 +193,6 @@ def test_gunicorn_lets_long_urls_and_headers_through_to_django(settings):
 
 
 def test_decimal_inputs_need_a_digit_and_refuse_a_sign_where_the_minimum_does(schema):
-    import re
-
     prop = schema["components"]["schemas"]["LineInput"]["properties"]["quantity"]
     pattern = re.compile(prop["pattern"])
     assert pattern.match("10.5")
@@ -228,7 +227,7 @@ def test_phones_document_what_is_accepted_and_what_is_answered(schema):
     write = components["CooperativeRequest"]["properties"]["contact_phone"]
     read = components["Cooperative"]["properties"]["contact_phone"]
     assert write["pattern"].startswith("^(?:\\+86)?1")
-    assert read["pattern"] == "^\\+86\\d{9,11}$"
+    assert read["pattern"] == "^\\+86[0-9]{9,11}$"
     # Blank allowed: the pattern sits on the string branch, so "" stays valid.
     optional = components["StoreRequest"]["properties"]["contact_phone"]
     assert "pattern" not in optional
@@ -239,3 +238,28 @@ def test_phones_document_what_is_accepted_and_what_is_answered(schema):
 @given(from_regex(CN_MOBILE_INPUT_PATTERN, fullmatch=True))
 def test_every_phone_the_schema_calls_valid_is_accepted(phone):
     assert normalize_cn_phone(phone).startswith("+86")
+
+
+def _decimal_fields():
+    from products.serializers import PriceTierSerializer, quantity_field
+
+    return {
+        "quantity": quantity_field(),
+        "unit_price": PriceTierSerializer().fields["unit_price"],
+    }
+
+
+@pytest.mark.parametrize("name", ["quantity", "unit_price"])
+def test_every_decimal_the_pattern_admits_is_accepted(name):
+    from backend.schema import _decimal_string
+
+    field = _decimal_fields()[name]
+    pattern = _decimal_string(field)["pattern"]
+
+    @hypothesis_settings(max_examples=300, deadline=None)
+    @given(from_regex(pattern, fullmatch=True))
+    def accepted(value):
+        field.run_validation(value)  # raises ValidationError if refused
+
+    accepted()
+    assert not re.fullmatch(pattern, "0")  # the minimum is the smallest step, not zero
