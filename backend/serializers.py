@@ -70,6 +70,10 @@ class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+def _attr(field, name: str) -> str:
+    return field.source_attrs[0] if getattr(field, "source_attrs", None) else name
+
+
 class WholeItemMixin:
     """For items of a nested list that replaces a whole table (a listing's tiers): DRF's
     ``partial`` (PATCH) reaches nested serializers and skips their required fields, so a
@@ -79,7 +83,8 @@ class WholeItemMixin:
         missing = {
             name: [drf.Field.default_error_messages["required"]]
             for name, field in self.fields.items()
-            if field.required and not field.read_only and name not in attrs
+            # attrs are keyed by source (listing_id), errors by the field's name (listing)
+            if field.required and not field.read_only and _attr(field, name) not in attrs
         }
         if missing:
             raise drf.ValidationError(missing)

@@ -246,7 +246,8 @@ class OrderEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class StandingOrderLineSerializer(serializers.Serializer):
+class StandingOrderLineSerializer(serializers.WholeItemMixin, serializers.Serializer):
+    # Whole even in a PATCH: the lines replace the standing order's table.
     # An id, not a related field: the service checks every line as the buyer sees listings
     # (in one query), and answers for one it cannot see exactly as for one that is missing.
     listing = serializers.IntegerField(min_value=1, max_value=2**62, source="listing_id")
