@@ -23,6 +23,7 @@ def cooperative_create(
     commission_rate: Decimal = Decimal("0.0300"),
     min_order_value: Decimal = Decimal("0"),
     managers=(),
+    is_active: bool = True,
 ) -> Cooperative:
     cooperative = model_create(
         Cooperative,
@@ -35,6 +36,7 @@ def cooperative_create(
         payout_reference=payout_reference,
         commission_rate=commission_rate,
         min_order_value=min_order_value,
+        is_active=is_active,
     )
     cooperative.managers.set(managers)
     return cooperative

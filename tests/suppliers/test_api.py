@@ -105,6 +105,13 @@ def test_staff_creates_a_cooperative(staff, manager_user):
     assert list(created.managers.all()) == [manager_user]
 
 
+def test_staff_create_a_cooperative_inactive(staff):
+    """is_active is in the create body the schema documents (the fuzz found a 500 here)."""
+    response = staff.post(COOPERATIVES, new_cooperative(is_active=False), format="json")
+    assert response.status_code == 201, response.content
+    assert Cooperative.objects.get(pk=response.json()["id"]).is_active is False
+
+
 @pytest.mark.parametrize("role", NOT_STAFF)
 def test_only_staff_create_cooperatives(request, cooperative, role):
     client = request.getfixturevalue(role)
