@@ -283,7 +283,8 @@ class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.Mo
             standing=serializer.instance, data=serializer.validated_data, user=self.request.user
         )
 
-    @extend_schema(responses=StandingOrderSerializer)
+    # 200 with the deactivated standing order, not DELETE's usual empty 204.
+    @extend_schema(responses={200: StandingOrderSerializer})
     def destroy(self, request, *args, **kwargs):
         """Deactivate (not delete): its runs are the record of what was ordered. Switch it
         back on with PATCH {"is_active": true}."""

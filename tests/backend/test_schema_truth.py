@@ -263,3 +263,10 @@ def test_every_decimal_the_pattern_admits_is_accepted(name):
 
     accepted()
     assert not re.fullmatch(pattern, "0")  # the minimum is the smallest step, not zero
+
+
+def test_deleting_a_standing_order_documents_the_200_it_answers(schema):
+    responses = schema["paths"]["/api/v1/standing-orders/{id}/"]["delete"]["responses"]
+    assert "204" not in responses
+    body = responses["200"]["content"]["application/json"]["schema"]
+    assert body["$ref"] == "#/components/schemas/StandingOrder"
