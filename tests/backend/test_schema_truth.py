@@ -270,3 +270,48 @@ def test_deleting_a_standing_order_documents_the_200_it_answers(schema):
     assert "204" not in responses
     body = responses["200"]["content"]["application/json"]["schema"]
     assert body["$ref"] == "#/components/schemas/StandingOrder"
+
+
+def test_gunicorn_with_our_config_answers_a_100kb_url_with_django_json_414(tmp_path):
+    """End to end: gunicorn's own refusal is an HTML page; ours is the error shape."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-" * 10,
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen(
+        [gunicorn, "-c", ROOT / "docker" / "gunicorn.conf.py", "backend.wsgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/listings/?search={'x' * 100_000}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=5)
+            except urllib.error.HTTPError as answer:
+                assert answer.code == 414
+                assert answer.headers["Content-Type"] == "application/json"
+                assert json.load(answer)["error"]["code"] == "uri_too_long"
+                return
+            except OSError:
+                time.sleep(0.1)  # not listening yet
+        pytest.fail("gunicorn did not answer")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
