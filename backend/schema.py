@@ -13,6 +13,7 @@ every answer an operation can give, all errors in the one error shape of backend
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -189,7 +190,7 @@ def _model_field(field):
         return None
     try:
         return model._meta.get_field(field.source)
-    except Exception:  # a property or annotation, not a column
+    except FieldDoesNotExist:  # a property or annotation, not a column
         return None
 
 

@@ -153,6 +153,10 @@ def main() -> int:
                     SEED,
                     "--request-timeout",
                     "20",
+                    # Two at a time, as gunicorn serves two: the five roles' runs fit make
+                    # test's budget.
+                    "--workers",
+                    "2",
                 ],
                 cwd=ROOT,
                 env=env,
