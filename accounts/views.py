@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -17,7 +18,11 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginIpThrottle, LoginPhoneThrottle]
 
-    @extend_schema(request=TokenRequestSerializer, responses={201: TokenResponseSerializer})
+    @extend_schema(
+        summary=_("Log in"),
+        request=TokenRequestSerializer,
+        responses={201: TokenResponseSerializer},
+    )
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -32,7 +37,7 @@ class LogoutView(APIView):
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary=_("Log out"), request=None, responses={204: None})
     def post(self, request):
         services.token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -41,6 +46,6 @@ class LogoutView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=UserSerializer)
+    @extend_schema(summary=_("Read the signed-in user"), responses=UserSerializer)
     def get(self, request):
         return Response(UserSerializer(request.user).data)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters, pagination, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -40,6 +42,25 @@ class CursorPagination(pagination.CursorPagination):
         # Past a few digits it is over the maximum anyway; int() of thousands would fail.
         too_long = len(digits) > len(str(self.max_page_size))
         return self.max_page_size if too_long else min(int(digits), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                # Above the maximum is capped, not refused: only the minimum is a rule.
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = str(
+                    _("Results per page, 1 or more; at most %(max)s are answered.")
+                    % {"max": self.max_page_size}
+                )
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = str(
+                    _(
+                        "Opaque: only a value taken from a previous page's next or previous "
+                        "link. Any other value is a 400."
+                    )
+                )
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         self._queryset = queryset  # decode_cursor checks the position against its fields
@@ -114,6 +135,10 @@ def bounded_id_regex() -> str:
     return r"[0-9]{1,18}"
 
 
+ID_FILTER_MAX = 2**62
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_FILTER_MAX})
 class IdFilter(django_filters.NumberFilter):
     """A filter by primary key: a whole number in bigint range, else a 400 naming the field."""
 
@@ -121,10 +146,11 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**62)
+        kwargs.setdefault("max_value", ID_FILTER_MAX)
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class BooleanFilter(django_filters.TypedChoiceFilter):
     """true or false, nothing else: a typo is a 400, not a filter silently ignored."""
 
@@ -170,6 +196,23 @@ class OrderingFilter(filters.OrderingFilter):
             if name in columns | set(queryset.query.annotations)
         ]
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        try:
+            names = [name for name, _label in self.get_valid_fields(view.get_queryset(), view)]
+        except Exception:  # a view whose queryset needs a real user: no enum then
+            return parameters
+        for parameter in parameters:
+            if parameter["name"] == self.ordering_param and names:
+                parameter["schema"] = {
+                    "type": "string",
+                    "enum": [f"{sign}{name}" for name in names for sign in ("", "-")],
+                }
+                parameter["description"] = str(
+                    _("Order by one field, or several separated by commas; - for descending.")
+                )
+        return parameters
+
 
 class SearchFilter(filters.SearchFilter):
     """DRF's search, with bad input named: ``search`` is the field at fault."""
@@ -185,6 +228,17 @@ class SearchFilter(filters.SearchFilter):
                 {self.search_param: [f"Search for at most {self.max_length} characters."]}
             )
         return super().get_search_terms(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.search_param:
+                parameter["schema"] = {
+                    "type": "string",
+                    "maxLength": self.max_length,
+                    "pattern": "^[^\\u0000]*$",
+                }
+        return parameters
 
 
 class FilterBackend(DjangoFilterBackend):

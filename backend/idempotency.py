@@ -26,7 +26,8 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 # Printable ASCII, as UUIDs and every client library's keys are: a header's bytes arrive
 # decoded as Latin-1, so anything else is mojibake that could never be sent again the same.
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # also published in the schema
+_KEY = re.compile(KEY_PATTERN)
 
 
 class IdempotencyKeyReused(DomainError):

@@ -101,17 +101,6 @@ _STRICT = {
 }
 
 
-class SettableChoiceField(drf.ChoiceField):
-    """A choice field whose answers include values a client may not set (a listing's
-    ``sold_out`` follows its stock). Requests accept ``choices``; the schema documents
-    ``answered_choices`` for responses (backend.schema.SettableChoiceFieldExtension), so a
-    client generated from it can read every answer."""
-
-    def __init__(self, *, answered_choices, **kwargs):
-        self.answered_choices = answered_choices
-        super().__init__(**kwargs)
-
-
 class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
     """Fields built from model fields use the strict classes above too."""
 
@@ -124,3 +113,14 @@ class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
 
 STRICT_FIELDS = (IntegerField, DecimalField, DateField, PrimaryKeyRelatedField)
 LOOSE_FIELDS = (drf.IntegerField, drf.DecimalField, drf.DateField, drf.PrimaryKeyRelatedField)
+
+
+class ServerSetChoiceField(drf.ChoiceField):
+    """A choice a client may set (``choices``) among more the server answers
+    (``read_choices``): a listing's status is set to draft, active or paused, and reads back
+    sold_out too. The schema says each side (backend.schema's extension): a client generated
+    from it must accept every value it reads, and send only those it may write."""
+
+    def __init__(self, *, choices, read_choices, **kwargs):
+        self.read_choices = list(read_choices)
+        super().__init__(choices=choices, **kwargs)

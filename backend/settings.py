@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Over-long URLs and headers: 414 / 431 in the error shape (gunicorn lets them through).
+    "backend.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Admin and API-docs assets from our own process: no CDN, no separate file server needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -66,6 +68,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Limits of a request's URL (path and query as sent) and of each header, answered by
+# backend.middleware.RequestLimitsMiddleware; gunicorn's own limits sit above them.
+MAX_URL_BYTES = env.int("MAX_URL_BYTES", default=8192)
+MAX_HEADER_BYTES = env.int("MAX_HEADER_BYTES", default=8190)
 
 ROOT_URLCONF = "backend.urls"
 WSGI_APPLICATION = "backend.wsgi.application"
@@ -218,12 +225,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids from the path after the version: "listings", "listings_list".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backend.schema.components_without_request_suffix",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ListingStatusEnum": "products.models.Listing.Status",
-        # What a client may set (requests); answers add sold_out (ListingStatusEnum).
-        "SettableListingStatusEnum": "products.models.Listing.SETTABLE_STATUSES",
+        "ListingSettableStatusEnum": "products.models.Listing.SETTABLE_STATUSES",
         "UnitEnum": "products.models.Unit",
         "FulfilmentStatusEnum": "orders.models.FulfilmentStatus",
         "DeliveryIssueEnum": "orders.models.OrderLine.DeliveryIssue",

@@ -35,6 +35,32 @@ def validate_credit_code(value: str) -> None:
         )
 
 
+# Said in the schema (backend.schema): the form, not the check character, which OpenAPI
+# cannot compute; that one is in the field's description and refused with a 400.
+validate_credit_code.openapi = {
+    "pattern": CREDIT_CODE_REGEX,
+    "minLength": 18,
+    "maxLength": 18,
+    "description": _(
+        "Unified social credit code (GB 32100-2015): 18 digits and capital letters except I, "
+        "O, S, V and Z, the last a check character over the first 17."
+    ),
+}
+
+
+# What the schema promises a client can send and have accepted: a mainland mobile number, with
+# or without +86, on a prefix that is in service for every number behind it (libphonenumber's
+# metadata). Landlines with their area code ("0851-8555 1234") and spaces are accepted too
+# (normalize_cn_phone decides), but not every digit string of that form is a real number.
+# [0-9], not \d: in Python's re (and so in tools that generate from the pattern) \d is any
+# script's digit.
+CN_MOBILE_INPUT_PATTERN = (
+    r"^(?:\+86)?1(?:3[0-9]|4[57]|5[0-35-9]|6[2567]|7[0-35-8]|8[0-9]|9[0-35-9])[0-9]{8}$"
+)
+# What is stored and answered: E.164, +86 and 9 to 11 digits.
+CN_PHONE_E164_PATTERN = r"^\+86[0-9]{9,11}$"
+
+
 def normalize_cn_phone(value: str) -> str:
     """Parse a mainland China phone number (mobile or landline, with or without +86) into
     E.164 (+8613812345678), or raise ValidationError."""

@@ -21,3 +21,9 @@ errorlog = "-"
 # gunicorn 25.1+ opens a control socket (for gunicornc) under $HOME, which the app user cannot
 # write in the image; older versions ignore this name.
 control_socket = "/tmp/gunicorn.ctl"
+# Over-long URLs and headers reach Django, which refuses them with 414 / 431 in the API's
+# error shape (backend.middleware.RequestLimitsMiddleware, MAX_URL_BYTES, MAX_HEADER_BYTES);
+# gunicorn's own HTML refusal is left only for what no client sends by mistake: a request
+# line over 1 MiB (0 = gunicorn's parser bound) or a header over 64 KiB.
+limit_request_line = 0
+limit_request_field_size = 65536

@@ -18,7 +18,13 @@ class LineInputSerializer(serializers.Serializer):
     # An id, not a related field: order_place locks all listings in one query and names the
     # line of any that is missing or not on sale (no query per line here).
     listing = serializers.IntegerField(min_value=1, max_value=2**62)
-    quantity = quantity_field()
+    # A rule OpenAPI cannot say: it depends on the listing. Said here, refused with a 400.
+    quantity = quantity_field(
+        help_text=_(
+            "At least the listing's min_order_quantity, in steps of its order_increment "
+            "above that; otherwise a 400 naming this line's quantity."
+        )
+    )
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -244,6 +250,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
 
 
 class StandingOrderLineSerializer(serializers.Serializer):
+    # Whole even in a PATCH: the lines replace the standing order's table.
     # An id, not a related field: the service checks every line as the buyer sees listings
     # (in one query), and answers for one it cannot see exactly as for one that is missing.
     listing = serializers.IntegerField(min_value=1, max_value=2**62, source="listing_id")

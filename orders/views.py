@@ -1,4 +1,5 @@
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -72,7 +73,9 @@ class OrderViewSet(
 
         return idempotent(request, place)
 
-    @extend_schema(request=ReasonSerializer, responses=OrderSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Cancel an order"), request=ReasonSerializer, responses=OrderSerializer
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Buyers cancel before confirmation; staff any time before shipping."""
@@ -84,14 +87,18 @@ class OrderViewSet(
         )
         return self._answer(order)
 
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Approve an order"), request=None, responses=OrderSerializer
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """An approver releases an order above the organisation's threshold."""
         order = transitions.order_approve(order=self.get_object(), user=request.user)
         return self._answer(order)
 
-    @extend_schema(request=None, responses={201: OrderSerializer})
+    @extend_schema(
+        summary=gettext_lazy("Place an order again"), request=None, responses={201: OrderSerializer}
+    )
     @action(detail=True, methods=["post"])
     def reorder(self, request, pk=None):
         """Place the same lines again to the same store, at today's prices."""
@@ -104,7 +111,9 @@ class OrderViewSet(
             ),
         )
 
-    @extend_schema(responses=OrderEventSerializer(many=True))
+    @extend_schema(
+        summary=gettext_lazy("List an order's events"), responses=OrderEventSerializer(many=True)
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request, pk=None):
         """Every change of the order: who, when, from, to, note."""
@@ -135,7 +144,11 @@ class FulfilmentViewSet(
         fulfilment = self.get_queryset().get(pk=fulfilment.pk)
         return Response(self.get_serializer(fulfilment).data)
 
-    @extend_schema(request=ConfirmSerializer, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Confirm a fulfilment (in full or short)"),
+        request=ConfirmSerializer,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm in full, or short by naming lines with lower quantities."""
@@ -151,7 +164,11 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=RejectSerializer, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Reject a fulfilment"),
+        request=RejectSerializer,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         fulfilment = self.get_object()  # first: 404 for a part the user cannot see
@@ -165,7 +182,11 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=PackSerializer, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Pack a fulfilment"),
+        request=PackSerializer,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def pack(self, request, pk=None):
         fulfilment = self.get_object()  # first: 404 for a part the user cannot see
@@ -178,14 +199,22 @@ class FulfilmentViewSet(
             transitions.fulfilment_pack(fulfilment=fulfilment, user=request.user, picks=picks)
         )
 
-    @extend_schema(request=None, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Ship a fulfilment"),
+        request=None,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
         return self._answer(
             transitions.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
         )
 
-    @extend_schema(request=DeliverSerializer, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Record a delivery"),
+        request=DeliverSerializer,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         """The store records what it accepted, line by line."""
@@ -202,14 +231,22 @@ class FulfilmentViewSet(
             )
         )
 
-    @extend_schema(request=None, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Complete a fulfilment"),
+        request=None,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._answer(
             transitions.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
         )
 
-    @extend_schema(request=ReasonSerializer, responses=FulfilmentDetailSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Cancel a fulfilment"),
+        request=ReasonSerializer,
+        responses=FulfilmentDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         fulfilment = self.get_object()  # first: 404 for a part the user cannot see
@@ -246,7 +283,8 @@ class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.Mo
             standing=serializer.instance, data=serializer.validated_data, user=self.request.user
         )
 
-    @extend_schema(responses=StandingOrderSerializer)
+    # 200 with the deactivated standing order, not DELETE's usual empty 204.
+    @extend_schema(responses={200: StandingOrderSerializer})
     def destroy(self, request, *args, **kwargs):
         """Deactivate (not delete): its runs are the record of what was ordered. Switch it
         back on with PATCH {"is_active": true}."""

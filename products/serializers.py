@@ -98,11 +98,11 @@ class ListingSerializer(serializers.ModelSerializer):
         required=False,
         queryset=selectors.certification_list(user=None),
     )
-    status = serializers.SettableChoiceField(
+    status = serializers.ServerSetChoiceField(
         choices=Listing.SETTABLE_STATUSES,
-        answered_choices=Listing.Status.choices,
+        read_choices=Listing.Status.choices,
         required=False,
-        help_text="draft, active or paused; sold_out is set from stock.",
+        help_text="Set draft, active or paused; reads also sold_out, which is set from stock.",
     )
     lead_time_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
 
@@ -207,9 +207,8 @@ class LotSerializer(serializers.ModelSerializer):
     def get_villages(self, lot) -> list[str]:
         return sorted({c.household.village for c in lot.contributions.all()})
 
-    # A decimal string like every quantity; the return hint alone would document a number.
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=3))
-    def get_poverty_list_quantity(self, lot) -> Decimal:
+    def get_poverty_list_quantity(self, lot) -> str:
         total = sum(
             (c.quantity for c in lot.contributions.all() if c.household.on_poverty_list), Decimal(0)
         )

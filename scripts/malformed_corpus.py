@@ -204,7 +204,7 @@ class Client:
             connection.putrequest(request.method, request.path, skip_accept_encoding=True)
             names = {name.lower() for name, _value in request.headers}
             if request.role in self.tokens and "authorization" not in names:
-                connection.putheader("Authorization", f"Bearer {self.tokens[request.role]}")
+                connection.putheader("Authorization", self.tokens[request.role])
             for name, value in request.headers:
                 connection.putheader(name, value)
             if request.body is not None and "content-type" not in names:
@@ -240,7 +240,8 @@ def list_orderings(client: Client, schema: dict, role: str) -> dict[str, list[st
 
 
 def run(base: str, tokens: dict[str, str], body_limit: int = 2_621_440) -> list[str]:
-    """Send the corpus as every role in ``tokens`` and anonymously; return what got a 5xx."""
+    """Send the corpus as every role in ``tokens`` (role: Authorization header value) and
+    anonymously; return what got a 5xx."""
     client = Client(base, tokens)
     schema = client.get_json("anonymous", "/api/schema/?format=json")
     groups = [

@@ -30,7 +30,7 @@ def enum_of(components, component, prop):
 
 def test_listing_answers_may_be_sold_out_but_requests_may_not_set_it(components):
     assert enum_of(components, "Listing", "status") == list(Listing.Status.values)
-    for request in ("ListingRequest", "PatchedListingRequest"):
+    for request in ("ListingRequest", "PatchedListing"):
         assert enum_of(components, request, "status") == list(Listing.SETTABLE_STATUSES)
 
 

@@ -104,6 +104,21 @@ def test_updating_checks_lines_and_lead_days_as_creating_does(
     assert response.json()["lines"] == [{"listing": listing.pk, "quantity": "20.000"}]
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("line", [{"quantity": "20"}, {"listing": 1}, {}])
+def test_a_patch_with_a_line_missing_a_field_is_a_400_naming_it(
+    purchaser, purchaser_user, store, listing, line
+):
+    """PATCH is partial for the standing order, never for a line of the table it replaces
+    (the fuzz found a 500: a line without its listing reached the service)."""
+    standing = make_standing(purchaser_user, store, (listing, "50"))
+    response = purchaser.patch(f"{URL}{standing.pk}/", {"lines": [line]}, format="json")
+    error = assert_error(response, 400)
+    missing = {"listing", "quantity"} - set(line)
+    assert set(error["fields"]) == {f"lines.0.{name}" for name in missing}
+    assert list(standing.lines.values_list("quantity", flat=True)) == [50]
+
+
 # --- Deactivated, never deleted --------------------------------------------------------------
 
 
