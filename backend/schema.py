@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.plumbing import build_choice_field, get_view_model
+from drf_spectacular.plumbing import build_choice_field, get_lib_doc_excludes, get_view_model
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
@@ -294,6 +294,18 @@ class ServerSetChoiceFieldExtension(OpenApiSerializerFieldExtension):
         if direction == "response":
             return build_choice_field(serializers.ChoiceField(choices=self.target.read_choices))
         return build_choice_field(self.target)
+
+
+def doc_excludes() -> list[type]:
+    """Classes whose docstrings never describe a component: DRF's (drf-spectacular's default)
+    and the project's serializer bases, which say how fields are checked, not what a
+    component is."""
+    return [
+        *get_lib_doc_excludes(),
+        serializers.WholeItemMixin,
+        serializers.Serializer,
+        serializers.ModelSerializer,
+    ]
 
 
 def components_without_request_suffix(result, generator, request, public):
