@@ -23,6 +23,7 @@ from rest_framework.permissions import AllowAny
 
 from backend import serializers
 
+from .api import bounded_id_regex
 from .fields import PhoneField
 from .idempotency import HEADER as IDEMPOTENCY_HEADER_NAME
 from .idempotency import KEY_PATTERN
@@ -154,6 +155,16 @@ class AutoSchema(SpectacularAutoSchema):
         for validator in getattr(field, "validators", ()):
             _constrain(schema, getattr(validator, "openapi", {}))
         return schema
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        # Ids in URLs match bounded_id_regex (digits, at most 18): say "integer", so a generated
+        # client takes an int, not a string it must format.
+        id_pattern = f"^{bounded_id_regex()}$"
+        for parameter in parameters:
+            if parameter["schema"].get("pattern") == id_pattern:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
+        return parameters
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()

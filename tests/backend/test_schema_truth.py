@@ -335,3 +335,18 @@ def test_components_are_not_described_by_the_projects_serializer_bases(schema):
         if component.get("description") in base_docs
     ]
     assert described_by_base == []
+
+
+def test_ids_in_paths_are_documented_as_integers(schema):
+    """Path ids were strings with a digits pattern, so a generated client took `id: str`."""
+    not_integers = [
+        f"{path} {parameter['name']}"
+        for path, item in schema["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+        and parameter["name"] == "id"
+        and parameter["schema"].get("type") != "integer"
+    ]
+    assert not_integers == []
