@@ -17,12 +17,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.plumbing import build_choice_field, get_view_model
+from drf_spectacular.plumbing import build_choice_field, get_lib_doc_excludes, get_view_model
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import AllowAny
 
 from backend import serializers
 
+from .api import bounded_id_regex
 from .fields import PhoneField
 from .idempotency import HEADER as IDEMPOTENCY_HEADER_NAME
 from .idempotency import KEY_PATTERN
@@ -154,6 +155,16 @@ class AutoSchema(SpectacularAutoSchema):
         for validator in getattr(field, "validators", ()):
             _constrain(schema, getattr(validator, "openapi", {}))
         return schema
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        # Ids in URLs match bounded_id_regex (digits, at most 18): say "integer", so a generated
+        # client takes an int, not a string it must format.
+        id_pattern = f"^{bounded_id_regex()}$"
+        for parameter in parameters:
+            if parameter["schema"].get("pattern") == id_pattern:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
+        return parameters
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
@@ -294,6 +305,18 @@ class ServerSetChoiceFieldExtension(OpenApiSerializerFieldExtension):
         if direction == "response":
             return build_choice_field(serializers.ChoiceField(choices=self.target.read_choices))
         return build_choice_field(self.target)
+
+
+def doc_excludes() -> list[type]:
+    """Classes whose docstrings never describe a component: DRF's (drf-spectacular's default)
+    and the project's serializer bases, which say how fields are checked, not what a
+    component is."""
+    return [
+        *get_lib_doc_excludes(),
+        serializers.WholeItemMixin,
+        serializers.Serializer,
+        serializers.ModelSerializer,
+    ]
 
 
 def components_without_request_suffix(result, generator, request, public):
