@@ -1,3 +1,4 @@
+import json
 import time
 
 import pytest
@@ -236,3 +237,23 @@ def finished_tasks():
     task_postrun.connect(record, weak=False)
     yield finished
     task_postrun.disconnect(record)
+
+
+# --- The OpenAPI schema, as a client fetches it ---------------------------------------------------
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def schema():
+    """The live schema (/api/schema/), parsed; the committed copy is docs/openapi.yaml."""
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200, response.content
+    return json.loads(response.content)
+
+
+def operations(schema):
+    """(path, method, operation) for every operation of the schema."""
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation

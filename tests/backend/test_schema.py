@@ -3,10 +3,10 @@ every error response documented in the one error shape (backend.schema)."""
 
 import json
 
-import pytest
 from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
-from rest_framework.test import APIClient
+
+from tests.conftest import operations
 
 REQUIRED_PATHS = [
     "/api/v1/cooperatives/",
@@ -19,22 +19,7 @@ REQUIRED_PATHS = [
 ]
 PUBLIC_PATHS = {"/api/v1/auth/token/"}
 WRITE_METHODS = {"post", "put", "patch"}
-HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 ERROR_REF = "#/components/schemas/Error"
-
-
-@pytest.fixture(scope="module")
-def schema():
-    response = APIClient().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200, response.content
-    return json.loads(response.content)
-
-
-def operations(schema):
-    for path, item in schema["paths"].items():
-        for method, operation in item.items():
-            if method in HTTP_METHODS:
-                yield path, method, operation
 
 
 def test_schema_is_served_to_anonymous_as_openapi_3_json(anon):

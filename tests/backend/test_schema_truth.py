@@ -11,26 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.strategies import from_regex
-from rest_framework.test import APIClient
 
 from backend.validators import CN_MOBILE_INPUT_PATTERN, normalize_cn_phone
+from tests.conftest import operations
 
-HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def schema():
-    response = APIClient().get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200, response.content
-    return json.loads(response.content)
-
-
-def operations(schema):
-    for path, item in schema["paths"].items():
-        for method, operation in item.items():
-            if method in HTTP_METHODS:
-                yield path, method, operation
 
 
 def walk_properties(node, where=""):
