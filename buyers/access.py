@@ -41,11 +41,21 @@ def is_approver(user) -> bool:
     return membership is not None and membership.role == Membership.Role.APPROVER
 
 
+def is_member_of(user, organisation_id: int, *roles: str) -> bool:
+    """Is the user an active member of this organisation (in one of ``roles``, if given)?"""
+    if user is None or not user.is_active:
+        return False
+    membership = membership_of(user=user)
+    return (
+        membership is not None
+        and membership.organisation_id == organisation_id
+        and (not roles or membership.role in roles)
+    )
+
+
 def may_write_store(*, user, organisation_id: int) -> bool:
     """Staff, or an approver of the store's organisation."""
-    return is_staff(user) or (
-        is_approver(user) and organisation_id_of(user=user) == organisation_id
-    )
+    return is_staff(user) or is_member_of(user, organisation_id, Membership.Role.APPROVER)
 
 
 def check_store_organisation(*, user, organisation_id: int) -> None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from backend.errors import Forbidden
 from backend.services import model_create, model_update
-from buyers.access import membership_of
+from buyers.access import is_member_of, membership_of
 from buyers.models import Membership
 from products.selectors import listing_list
 
@@ -75,18 +75,9 @@ def _check_lines(*, buyer: User, lines: list[LineRequest], lead_days: int) -> No
         raise ValidationError(errors)
 
 
-def _is_approver_of(user: User | None, organisation_id: int) -> bool:
-    membership = membership_of(user=user) if user is not None else None
-    return (
-        membership is not None
-        and membership.organisation_id == organisation_id
-        and membership.role == Membership.Role.APPROVER
-    )
-
-
 def _check_cap_setter(*, user: User, organisation_id: int) -> None:
     """Only an approver of the organisation may pre-approve runs above its threshold."""
-    if not _is_approver_of(user, organisation_id):
+    if not is_member_of(user, organisation_id, Membership.Role.APPROVER):
         message = _("Only an approver of the organisation sets a pre-approved cap.")
         raise Forbidden(message, fields={"approved_cap": [message]})
 
@@ -166,7 +157,7 @@ def standing_order_update(
         standing.approved_cap is not None
         and lines is not None
         and _changed_lines(standing, lines)
-        and not _is_approver_of(user, standing.organisation_id)
+        and not is_member_of(user, standing.organisation_id, Membership.Role.APPROVER)
     ):
         # The cap pre-approved these goods: other goods, or more of them, wait for an approver.
         data.update(approved_cap=None, approved_cap_by=None)

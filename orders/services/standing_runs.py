@@ -13,10 +13,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from backend.errors import DomainError
 from backend.integrity import violated_constraint
-from buyers.access import membership_of
+from buyers.access import is_member_of
 from buyers.models import Membership
 
 from ..models import FulfilmentStatus, StandingOrder, StandingOrderRun
@@ -59,24 +58,12 @@ def _notify_run(run: StandingOrderRun) -> None:
     _notify_team(run.standing_order, subject, run.message)
 
 
-def _member_as(user: User | None, organisation_id: int, *roles: str) -> bool:
-    """Is the user an active member of the organisation (in one of ``roles``)?"""
-    if user is None or not user.is_active:
-        return False
-    membership = membership_of(user=user)
-    return (
-        membership is not None
-        and membership.organisation_id == organisation_id
-        and (not roles or membership.role in roles)
-    )
-
-
 def why_stopped(standing: StandingOrder) -> str:
     """Why it may not run any more ("" if it may): it orders in its creator's name."""
     creator = standing.created_by
     if not creator.is_active:
         return _("Its creator %(name)s was deactivated.") % {"name": creator.name}
-    if not _member_as(creator, standing.organisation_id):
+    if not is_member_of(creator, standing.organisation_id):
         return _("Its creator %(name)s left the organisation.") % {"name": creator.name}
     return ""
 
@@ -95,7 +82,7 @@ def _stop(standing: StandingOrder, reason: str) -> None:
 def _policy(standing: StandingOrder) -> StandingRun:
     """A cap counts only while the approver who set it is still one of the organisation's."""
     setter = standing.approved_cap_by
-    if not _member_as(setter, standing.organisation_id, Membership.Role.APPROVER):
+    if not is_member_of(setter, standing.organisation_id, Membership.Role.APPROVER):
         return StandingRun()
     return StandingRun(cap=standing.approved_cap, cap_set_by=setter)
 
