@@ -1,7 +1,7 @@
-"""Benchmark: a buyer listing 50 listings, under gunicorn on PostgreSQL.
+"""Benchmark: a buyer listing 50 listings, under gunicorn on PostgreSQL, against bare Django.
 
     make benchmark                      # uses DATABASE_URL / REDIS_URL like `make test`
-    .venv/bin/python benchmarks/listings.py --workers 4 --concurrency 16 --requests 3000
+    .venv/bin/python benchmarks/listings.py --seconds 10 --rounds 3
 
 What it does, on a database of its own ("<name of DATABASE_URL's database>_bench", created if
 missing, so test and demo data are never touched):
@@ -9,35 +9,32 @@ missing, so test and demo data are never touched):
    tiers and one or two certifications each, and a buyer with a bearer token;
 2. counts SQL queries per request in-process (django.test.Client) for page sizes 10, 50 and
    100, with and without ?fields=: the count must not grow with the page size;
-3. starts gunicorn (sync workers) on a free loopback port and sends a bounded number of
-   GET /api/v1/listings/?page_size=50 from concurrent clients, then prints requests/s,
-   p50/p99 latency and errors. gunicorn is stopped at the end, also on Ctrl-C.
+3. starts gunicorn (sync workers) on a free loopback port, records its answers to the plain
+   list of 50 and to the list narrowed by ?search=, ?category= and ?fields=, and starts a
+   second gunicorn (same workers) with a bare Django view that answers those same bytes from
+   memory (benchmarks/baseline_app.py);
+4. loads both with wrk, in alternating rounds, and prints requests/s, p50/p99 latency and the
+   ratio project/baseline for each case, against the issue's targets (0.30 for the plain list,
+   0.15 narrowed). Both servers are stopped at the end, also on Ctrl-C.
 
-Not a test: the figures depend on the machine. Only 127.0.0.1 is ever contacted.
+Not a test: the figures depend on the machine; the ratio much less so. Only 127.0.0.1 is ever
+contacted.
 """
 
 import argparse
-import http.client
-import json
 import os
 import signal
 import sys
-import threading
 import time
-from collections import Counter
 from decimal import Decimal
 
-from common import (
-    get,
-    percentile,
-    run_clients,
-    setup_django,
-    start_gunicorn,
-    stop_gunicorn,
-    wait_healthy,
-)
+from common import request, setup_django, start_gunicorn, stop_gunicorn, wait_healthy
+from ratio import ensure_wrk, print_comparison, record, side_by_side, start_baseline, wrk
 
 LISTINGS_PATH = "/api/v1/listings/"
+# The share of the bare-Django baseline's requests/s each list must reach (issue 8).
+PLAIN_TARGET = 0.30
+NARROWED_TARGET = 0.15
 PRODUCT_NAMES = [
     ("蜂蜜", "honey"),
     ("通草", "tongcao"),
@@ -75,8 +72,13 @@ BUYER_PHONE = "+8613800138000"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="requests to send (3000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (16)")
+    parser.add_argument(
+        "--seconds", type=int, default=5, help="seconds of each wrk round per server (5)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="alternating rounds per server and case (2)"
+    )
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument(
         "--workers",
         type=int,
@@ -85,9 +87,6 @@ def parse_args() -> argparse.Namespace:
         "the machine, and more workers only queue for the same cores)",
     )
     parser.add_argument("--page-size", type=int, default=50, help="page_size of the load (50)")
-    parser.add_argument(
-        "--max-seconds", type=float, default=120, help="stop sending after this long (120)"
-    )
     parser.add_argument("--cooperatives", type=int, default=3, help="seeded cooperatives (3)")
     parser.add_argument(
         "--products",
@@ -104,8 +103,8 @@ def parse_args() -> argparse.Namespace:
         "--show-sql", action="store_true", help="print the SQL of one page_size=50 request"
     )
     args = parser.parse_args()
-    if not (1 <= args.requests <= 1_000_000 and 1 <= args.concurrency <= 256):
-        parser.error("--requests must be 1..1000000 and --concurrency 1..256")
+    if not (1 <= args.seconds <= 600 and 1 <= args.rounds <= 20 and 1 <= args.connections <= 256):
+        parser.error("--seconds must be 1..600, --rounds 1..20 and --connections 1..256")
     if not 1 <= args.workers <= 64:
         parser.error("--workers must be 1..64")
     return args
@@ -247,64 +246,20 @@ def count_queries(token: str) -> tuple[list[tuple[str, int, int]], list[str]]:
     return rows, sql_of_50
 
 
-# --- load ---------------------------------------------------------------------------------------
-
-
-def run_load(*, port, path, headers, requests, concurrency, max_seconds) -> dict:
-    lock = threading.Lock()
-    stop = threading.Event()
-    sent = 0
-    latencies: list[float] = []
-    errors: Counter = Counter()
-    sizes: list[int] = []
-    deadline = time.monotonic() + max_seconds
-
-    def client() -> None:
-        nonlocal sent
-        mine, my_errors = [], Counter()
-        while not stop.is_set() and time.monotonic() < deadline:
-            with lock:
-                if sent >= requests:
-                    break
-                sent += 1
-            start = time.perf_counter()
-            try:
-                status, body = get(port, path, headers)
-            except (OSError, http.client.HTTPException) as exc:
-                my_errors[type(exc).__name__] += 1
-                continue
-            if status == 200:
-                mine.append(time.perf_counter() - start)
-                if not sizes:
-                    sizes.append(len(body))
-            else:
-                my_errors[f"HTTP {status}"] += 1
-        with lock:
-            latencies.extend(mine)
-            errors.update(my_errors)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    elapsed = run_clients(threads, stop)
-    latencies.sort()
-    return {
-        "elapsed": elapsed,
-        "ok": len(latencies),
-        "errors": errors,
-        "latencies": latencies,
-        "size": sizes[0] if sizes else 0,
-    }
-
-
 # --- main -----------------------------------------------------------------------------------
 
 
 def main() -> None:
     args = parse_args()
+    ensure_wrk()
     bench_url, bench_name = setup_django(suffix="_bench", cache_prefix="bench")
     from django.conf import settings
     from django.db import connections
 
+    from products.models import Category
+
     listings, token = seed(cooperatives=args.cooperatives, products=args.products)
+    category = Category.objects.get(slug="bench-produce").pk
     redis = settings.REDIS_URL or "not configured"
     print(f"database {bench_name}, redis {redis}, {listings} live listings")
 
@@ -322,49 +277,68 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     if not args.no_gzip:
         headers["Accept-Encoding"] = "gzip"
-    path = f"{LISTINGS_PATH}?page_size={args.page_size}"
+    page = f"{LISTINGS_PATH}?page_size={args.page_size}"
+    # (label, path, the ratio to reach): the plain list, and the list narrowed three ways.
+    cases = [
+        ("plain list", page, PLAIN_TARGET),
+        ("?search=", f"{page}&search=fengmi", NARROWED_TARGET),
+        ("?category=", f"{page}&category={category}", NARROWED_TARGET),
+        ("?fields=", f"{page}&fields=id,base_price,status", NARROWED_TARGET),
+    ]
     env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false"}
 
     # SIGTERM ends the script like Ctrl-C does, through the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    process, port = start_gunicorn(workers=args.workers, env=env)
+    project, port = start_gunicorn(workers=args.workers, env=env)
+    baseline = answers_file = None
     try:
-        wait_healthy(process, port)
-        # Warm up: every worker opens its database connection before the clock starts.
-        run_load(
-            port=port,
-            path=path,
-            headers=headers,
-            requests=args.workers * 4,
-            concurrency=args.workers,
-            max_seconds=30,
-        )
+        wait_healthy(project, port)
+        answers = record(port, [path for _label, path, _target in cases], headers)
+        baseline, baseline_port, answers_file = start_baseline(answers, workers=args.workers)
+        wait_healthy_path(baseline, baseline_port, page, headers)
+        for _label, path, _target in cases:  # warm up: connections, caches, both servers
+            wrk(port, path, headers, seconds=1, connections=args.connections)
         print(
-            f"\nLoad: GET {path} x {args.requests}, {args.concurrency} concurrent clients, "
-            f"gunicorn {args.workers} sync workers on 127.0.0.1:{port}, "
-            f"gzip {'off' if args.no_gzip else 'on'}"
+            f"\nLoad: wrk, {args.connections} connections, {args.rounds} alternating rounds of "
+            f"{args.seconds} s per server; gunicorn {args.workers} sync workers each; "
+            f"gzip {'off' if args.no_gzip else 'on'}. Baseline: a bare Django view answering "
+            f"the same bytes from memory."
         )
-        result = run_load(
-            port=port,
-            path=path,
-            headers=headers,
-            requests=args.requests,
-            concurrency=args.concurrency,
-            max_seconds=args.max_seconds,
-        )
+        met = True
+        for label, path, target in cases:
+            size = len(answers[path][2])
+            mine, bare = side_by_side(
+                port,
+                baseline_port,
+                path,
+                headers,
+                seconds=args.seconds,
+                rounds=args.rounds,
+                connections=args.connections,
+            )
+            met &= print_comparison(f"{label} ({size:,} bytes)", mine, bare, target)
     finally:
-        stop_gunicorn(process)
+        stop_gunicorn(project)
+        if baseline is not None:
+            stop_gunicorn(baseline)
+        if answers_file:
+            os.unlink(answers_file)
+    if not met:
+        print("\nsome ratios are below their targets")
 
-    done = result["ok"] + sum(result["errors"].values())
-    latencies = result["latencies"]
-    print(f"  requests      {done} in {result['elapsed']:.1f} s (response {result['size']} bytes)")
-    print(f"  requests/s    {done / result['elapsed']:.1f}")
-    print(f"  p50 latency   {percentile(latencies, 0.50) * 1000:.1f} ms")
-    print(f"  p99 latency   {percentile(latencies, 0.99) * 1000:.1f} ms")
-    print(f"  errors        {sum(result['errors'].values())}", end="")
-    print(f"  {json.dumps(dict(result['errors']))}" if result["errors"] else "")
-    if done < args.requests:
-        print(f"  stopped after --max-seconds {args.max_seconds:.0f}: {done} of {args.requests}")
+
+def wait_healthy_path(process, port: int, path: str, headers: dict, timeout: float = 30) -> None:
+    """Wait for the baseline (it has no /healthz: it knows only the recorded paths)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"the baseline exited with status {process.returncode}")
+        try:
+            request(port, "GET", path, headers, timeout=5)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("the baseline did not answer")
 
 
 if __name__ == "__main__":
