@@ -44,12 +44,14 @@ def ensure_wrk() -> str:
     return found
 
 
-def record(port: int, paths: list[str], headers: dict) -> dict:
-    """The project's answers to GET ``paths``, as the baseline will repeat them."""
+def record(
+    port: int, paths: list[str], headers: dict, *, method: str = "GET", body: bytes | None = None
+) -> dict:
+    """The project's answers to ``paths``, as the baseline will repeat them."""
     answers = {}
     for path in paths:
-        status, got, body = request(port, "GET", path, headers)
-        if status != 200:
+        status, got, body = request(port, method, path, headers, body)
+        if status not in (200, 201):
             sys.exit(f"GET {path} answered {status}: {body[:300]!r}")
         answers[path] = (status, {k: v for k, v in got.items() if k in KEPT_HEADERS}, body)
     return answers
@@ -161,13 +163,18 @@ def side_by_side(
     seconds: int,
     rounds: int = 2,
     connections: int = 8,
+    script: str | None = None,
 ) -> tuple[Load, Load]:
     """Alternate rounds (baseline, project, baseline, ...) so that drift in the machine's load
     falls on both alike; answer (project, baseline) summed over the rounds."""
     project = baseline = None
     for _ in range(rounds):
-        b = wrk(baseline_port, path, headers, seconds=seconds, connections=connections)
-        p = wrk(project_port, path, headers, seconds=seconds, connections=connections)
+        b = wrk(
+            baseline_port, path, headers, seconds=seconds, connections=connections, script=script
+        )
+        p = wrk(
+            project_port, path, headers, seconds=seconds, connections=connections, script=script
+        )
         baseline = b if baseline is None else baseline.add(b)
         project = p if project is None else project.add(p)
     return project, baseline
