@@ -21,4 +21,5 @@ def fake_stripe(fake_stripe_server, settings):
     settings.STRIPE_API_KEY = fake_stripe_server.api_key
     settings.STRIPE_WEBHOOK_SECRET = fake_stripe_server.webhook_secret
     settings.STRIPE_API_BASE = fake_stripe_server.url
-    return fake_stripe_server
+    yield fake_stripe_server
+    assert fake_stripe_server.errors == [], "the fake Stripe server failed"

@@ -38,8 +38,10 @@ class StripeFailure(Exception):
         self.body = {"error": {k: v for k, v in error.items() if v is not None}}
 
 
-def invalid(message: str, *, code: str, param: str | None = None, saved=True) -> StripeFailure:
-    return StripeFailure(400, "invalid_request_error", message, code=code, param=param, saved=saved)
+def invalid(message: str, *, code: str, param=None, saved=True, **extra) -> StripeFailure:
+    return StripeFailure(
+        400, "invalid_request_error", message, code=code, param=param, saved=saved, **extra
+    )
 
 
 def new_id(prefix: str) -> str:
