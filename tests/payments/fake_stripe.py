@@ -152,8 +152,9 @@ class FakeStripe:
         with self.lock:
             self._fail = count
 
-    def signature_header(self, payload: bytes, *, timestamp: int | None = None,
-                         secret: str | None = None) -> str:  # fmt: skip
+    def signature_header(
+        self, payload: bytes, *, timestamp: int | None = None, secret: str | None = None
+    ) -> str:
         """``Stripe-Signature`` as Stripe computes it: HMAC-SHA256 of ``"{t}.{body}"``."""
         timestamp = int(time.time()) if timestamp is None else timestamp
         signed = f"{timestamp}.".encode() + payload
@@ -168,9 +169,12 @@ class FakeStripe:
     def deliver(self, event: dict, url: str, **signing) -> int:
         """POST a signed event to a webhook URL (a live server); returns the status."""
         payload, header = self.signed(event, **signing)
-        request = urllib.request.Request(url, data=payload, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header,
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"})  # fmt: skip
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": header,
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
+        request = urllib.request.Request(url, data=payload, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status
@@ -194,46 +198,47 @@ class FakeStripe:
         ("GET", r"/v1/events/(evt_\w+)", "event"),
     ]
 
-    def handle(self, method: str, path: str, headers, body: str):
+    def handle(self, method: str, target: str, headers, body: str):
         """(status, JSON body, extra headers), or None to drop the answer."""
         request_id = "req_" + secrets.token_hex(7)
-        key = headers.get("Idempotency-Key") if method == "POST" else None
         with self.lock:
             try:
                 self._authenticate(headers.get("Authorization", ""))
-                params = decode_form(body) if method == "POST" else decode_form(
-                    urlsplit(path).query)  # fmt: skip
+                url = urlsplit(target)
+                params = decode_form(body if method == "POST" else url.query)
+            except ValueError:  # not form-encoded, or a basic-auth header that is not base64
+                failure = invalid("Invalid request.", code="parameter_invalid_empty")
+                return failure.status, failure.body, {"Request-Id": request_id}
             except StripeFailure as failure:
                 return failure.status, failure.body, {"Request-Id": request_id}
-            except ValueError:
-                failure = invalid("Invalid request body.", code="parameter_invalid_empty")
-                return failure.status, failure.body, {"Request-Id": request_id}
-            path = urlsplit(path).path
-            log = LoggedRequest(method, path, params, key, None, False)
+            key = headers.get("Idempotency-Key") if method == "POST" else None
+            log = LoggedRequest(method, url.path, params, key, None, False)
             self.requests.append(log)
-            if self._fail:
-                self._fail -= 1
-                log.status = 500
-                error = {"type": "api_error", "message": "An unknown error occurred."}
-                return 500, {"error": error}, {"Request-Id": request_id}
-            if key is not None and key in self._idempotent:
-                status, answer, extra = self._replay(key, method, path, params)
-                log.status, log.replayed = status, "Idempotent-Replayed" in extra
-            else:
-                try:
-                    status, answer, saved = self._dispatch(method, path, params, request_id, key)
-                except Exception as exc:  # a bug of the fake: the fixture fails the test
-                    self.errors.append(exc)
-                    status, saved = 500, False
-                    answer = {"error": {"type": "api_error", "message": repr(exc)}}
-                if key is not None and saved:
-                    self._idempotent[key] = (method, path, params, status, answer, request_id)
-                log.status, extra = status, {"Request-Id": request_id}
+            status, answer, extra = self._execute(log, request_id)
+            log.status, log.replayed = status, "Idempotent-Replayed" in extra
             if self._drop:
                 self._drop -= 1
                 log.status = None
                 return None
             return status, answer, extra
+
+    def _execute(self, log: LoggedRequest, request_id: str) -> tuple[int, dict, dict]:
+        method, path, params, key = log.method, log.path, log.params, log.idempotency_key
+        if self._fail:
+            self._fail -= 1
+            error = {"type": "api_error", "message": "An unknown error occurred."}
+            return 500, {"error": error}, {"Request-Id": request_id}
+        if key is not None and key in self._idempotent:
+            return self._replay(key, method, path, params)
+        try:
+            status, answer, saved = self._dispatch(method, path, params, request_id, key)
+        except Exception as exc:  # a bug of the fake: the fixture fails the test
+            self.errors.append(exc)
+            status, saved = 500, False
+            answer = {"error": {"type": "api_error", "message": repr(exc)}}
+        if key is not None and saved:
+            self._idempotent[key] = (method, path, params, status, answer, request_id)
+        return status, answer, {"Request-Id": request_id}
 
     def _authenticate(self, header: str) -> None:
         scheme, _, credential = header.partition(" ")
@@ -244,8 +249,8 @@ class FakeStripe:
         if not credential:
             raise StripeFailure(401, "invalid_request_error", "You did not provide an API key.")
         if not hmac.compare_digest(credential.encode(), self.api_key.encode()):
-            raise StripeFailure(401, "invalid_request_error",
-                                f"Invalid API Key provided: {credential[:8]}****")  # fmt: skip
+            message = f"Invalid API Key provided: {credential[:8]}****"
+            raise StripeFailure(401, "invalid_request_error", message)
 
     def _replay(self, key: str, method: str, path: str, params: dict):
         first_method, first_path, first_params, status, answer, first_id = self._idempotent[key]
