@@ -2,8 +2,10 @@
 what each call sends and returns, that a retry never moves money twice, how Stripe's
 refusals and outages reach callers, webhook signatures, and the rail switched off."""
 
+import ast
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -352,3 +354,23 @@ def test_webhooks_without_a_secret_are_unavailable(fake_stripe, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     with pytest.raises(gateway.StripeUnavailable):
         gateway.construct_event(body, header)
+
+
+# --- one module -----------------------------------------------------------------------------------
+
+
+def test_no_module_but_the_gateway_imports_stripe():
+    """The issue's rule: all Stripe-specific code in one module (tests may use the SDK)."""
+    root = Path(__file__).resolve().parents[2]
+    folders = [p for p in root.iterdir() if p.is_dir() and p.name not in {".venv", "tests"}]
+    sources = [*root.glob("*.py"), *(s for folder in folders for s in folder.rglob("*.py"))]
+    importers = set()
+    for source in sources:
+        relative = source.relative_to(root)
+        for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            if any(name.split(".")[0] == "stripe" for name in names):
+                importers.add(str(relative))
+    assert importers == {"payments/stripe_gateway.py"}
