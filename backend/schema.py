@@ -78,7 +78,7 @@ ERROR_DESCRIPTIONS = {
     "402": _("The card was declined; nothing was charged."),
     "503": _(
         "A payment provider this needs is off (not set up here) or cannot be reached just "
-        "now; nothing was charged or written."
+        "now; try again later."
     ),
 }
 NOT_MODIFIED = _("Not modified: the ETag sent in If-None-Match still matches.")

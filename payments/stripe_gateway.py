@@ -201,9 +201,11 @@ def _stripe_errors() -> Iterator[None]:
             provider_code="idempotency_error",
         ) from exc
     except stripe.InvalidRequestError as exc:
+        # Stripe's own message can name the platform's balance or accounts: it goes to the
+        # log, the client gets Stripe's code.
         logger.warning("Stripe refused a request: %s (%s)", exc.user_message, exc.code)
         raise GatewayError(
-            gettext("Stripe refused the request: %(reason)s") % {"reason": exc.user_message},
+            gettext("Stripe refused the request (%(code)s).") % {"code": exc.code or "refused"},
             provider_code=exc.code,
         ) from exc
     except (stripe.AuthenticationError, stripe.PermissionError) as exc:
@@ -216,7 +218,9 @@ def _stripe_errors() -> Iterator[None]:
 
 
 def _unavailable_message() -> str:
-    return gettext("Stripe cannot be reached just now; nothing was charged. Try again later.")
+    # Not "nothing was charged": Stripe may have done it and lost the answer. A retry with
+    # the same idempotency key is safe either way.
+    return gettext("Stripe cannot be reached just now; try again later.")
 
 
 def _options(key: str) -> dict[str, str]:

@@ -213,6 +213,8 @@ def test_a_transfer_to_an_unknown_account_is_refused(fake_stripe):
             idempotency_key="t",
         )
     assert caught.value.provider_code == "resource_missing"
+    # Stripe's own words (account ids, the platform's balance) stay in the log.
+    assert caught.value.message == "Stripe refused the request (resource_missing)."
     assert fake_stripe.objects("transfer") == []
 
 
