@@ -4,6 +4,7 @@ refusals and outages reach callers, webhook signatures, and the rail switched of
 
 import ast
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -63,6 +64,13 @@ def test_a_retried_create_with_the_same_key_makes_one_intent(fake_stripe):
     assert again == first
     assert len(fake_stripe.objects("payment_intent")) == 1
     assert [r.replayed for r in fake_stripe.requests] == [False, True]
+
+
+def test_the_same_create_from_four_workers_at_once_makes_one_intent(fake_stripe):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        intents = list(pool.map(lambda _: create(), range(4)))
+    assert len({intent.id for intent in intents}) == 1
+    assert len(fake_stripe.objects("payment_intent")) == 1
 
 
 def test_a_create_whose_answer_is_lost_is_retried_and_makes_one_intent(fake_stripe):
