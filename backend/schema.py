@@ -75,6 +75,11 @@ ERROR_DESCRIPTIONS = {
     "422": _("The Idempotency-Key was already used for a different request."),
     "429": _("Too many requests; retry after the Retry-After header."),
     "431": _("A request header is longer than %(limit)s bytes."),
+    "402": _("The card was declined; nothing was charged."),
+    "503": _(
+        "A payment provider this needs is off (not set up here) or cannot be reached just "
+        "now; try again later."
+    ),
 }
 NOT_MODIFIED = _("Not modified: the ETag sent in If-None-Match still matches.")
 
@@ -196,6 +201,9 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(self.view, "throttle_classes", None):
             codes.append("429")
         codes.append("431")
+        # A view that calls a payment provider names what the provider can add: "503" (off
+        # or unreachable), "402" where a card is charged (payments/stripe_gateway.py).
+        codes += getattr(self.view, "provider_error_codes", ())
         return codes
 
     def _get_response_bodies(self, direction="response"):

@@ -167,6 +167,15 @@ ORDER_RESERVATION_TTL = timedelta(hours=env.int("ORDER_RESERVATION_TTL_HOURS", d
 # days after it was due; older ones are recorded as missed and the team is told.
 STANDING_ORDER_CATCH_UP_DAYS = env.int("STANDING_ORDER_CATCH_UP_DAYS", default=2)
 
+# --- Stripe (payments/stripe_gateway.py) ------------------------------------------------------
+# Without a key the Stripe rail is off: its endpoints answer 503 stripe_unavailable, and bank
+# transfers and settlement work as before.
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+# The signing secret of the webhook endpoint (whsec_...), from Stripe's dashboard.
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Tests point it at their own fake Stripe server (tests/payments/fake_stripe.py).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+
 # --- Auth -----------------------------------------------------------------------------------
 # Reverse proxies in front of gunicorn (0 when it is published directly, as in compose.yaml).
 # Only then are X-Forwarded-For (the address the login limit counts) and X-Forwarded-Proto
