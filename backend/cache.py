@@ -36,6 +36,10 @@ def redis_cache(url: str, *, key_prefix: str) -> dict:
     }
 
 
+class CacheUnavailable(ConnectionError):
+    """A write that must reach the cache could not (delete_many_strict)."""
+
+
 class KeptClientRedisCacheClient(RedisCacheClient):
     """Django's client builds a new redis.Redis for every cache call, and each one builds
     its table of response callbacks (about 0.2 ms): the listing list's cache hit makes
@@ -116,3 +120,14 @@ class FailOpenRedisCache(RedisCache):
 
     def clear(self):
         return self._call("clear", None)
+
+    def delete_many_strict(self, keys, version=None) -> None:
+        """delete_many that raises CacheUnavailable instead of failing open: for forgetting
+        what must not be answered again (a revoked token)."""
+        if time.monotonic() < self._down_until:
+            raise CacheUnavailable("the cache is failing open")
+        try:
+            super().delete_many(keys, version)
+        except UNAVAILABLE as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            raise CacheUnavailable(str(exc)) from exc
