@@ -10,10 +10,10 @@ immediate, so every write that could change the answer forgets the entries first
   deleted) or saved (knox renewing its expiry);
 - a user saved (deactivated, role changed, …), except a save of ``last_login`` alone.
 
-They are forgotten twice: inside the writing transaction, and again after it commits (a
-concurrent request may have remembered the row in between). The first is strict: if the
-cache cannot be reached, the write is refused (409 ``retry``, nothing written) rather than
-leave an entry that a Redis coming back would still answer. Expiry is checked on every use.
+They are forgotten twice: just before the write, and again once it commits (a concurrent
+request may have remembered the old row in between). The first is strict: if the cache
+cannot be reached, the write is refused (409 ``retry``, nothing written) rather than leave an
+entry that a Redis coming back would still answer. Expiry is checked on every use.
 Writes that bypass signals (``QuerySet.update()`` of users or tokens) must forget themselves:
 the services use ``save()`` and ``delete()``.
 
@@ -24,7 +24,7 @@ process, and one worker could not tell the other to forget).
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.settings import knox_settings
@@ -50,14 +50,13 @@ def remember(auth_token) -> None:
 
 
 def forget(digests: list[str]) -> None:
-    """Forget these tokens now and once more after commit; refuse the write if the cache
-    cannot be reached (an entry left behind would outlive the revocation)."""
+    """Before a write: forget these tokens, or refuse the write (raise) if the cache cannot be
+    reached: an entry left behind would outlive the revocation."""
     if not enabled() or not digests:
         return
-    keys = [_key(digest) for digest in digests]
     strict = getattr(cache, "delete_many_strict", cache.delete_many)
     try:
-        strict(keys)
+        strict([_key(digest) for digest in digests])
     except ConnectionError as exc:
         # Imported here: backend.errors imports DRF's views, which import this module's
         # authentication class through the settings.
@@ -73,35 +72,61 @@ def forget(digests: list[str]) -> None:
         )
         refusal.code = "retry"  # as for a deadlock: nothing was written, the client retries
         raise refusal from exc
-    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def forget_after_commit(digests: list[str]) -> None:
+    """After the write: forget them once more when it commits (at once outside a
+    transaction), for a request that remembered the old row in between."""
+    if enabled() and digests:
+        keys = [_key(digest) for digest in digests]
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _live_digest(token) -> list[str]:
+    # An expired token is refused on use whatever the cache holds: deleting one (the sweeps)
+    # needs no cache, so it works while Redis is down.
+    expired = token.expiry is not None and token.expiry < timezone.now()
+    return [] if expired or token._state.adding else [token.digest]
+
+
+def _token_writing(sender, instance, **kwargs):
+    forget(_live_digest(instance))
 
 
 def _token_written(sender, instance, created=False, **kwargs):
-    # An expired token is refused on use whatever the cache holds: deleting one (the sweeps)
-    # needs no cache, so it works while Redis is down.
-    expired = instance.expiry is not None and instance.expiry < timezone.now()
-    if not created and not expired:
-        forget([instance.digest])
+    if not created:
+        forget_after_commit([instance.digest])
 
 
-def _user_saved(sender, instance, created=False, update_fields=None, **kwargs):
-    if (
-        not enabled()
-        or created
-        or (update_fields is not None and set(update_fields) <= {"last_login"})
-    ):
+def _user_saving(sender, instance, update_fields=None, **kwargs):
+    if not enabled() or instance._state.adding:
         return
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a sign-in: nothing the token check reads
     from knox.models import AuthToken
 
-    forget(list(AuthToken.objects.filter(user_id=instance.pk).values_list("digest", flat=True)))
+    digests = list(AuthToken.objects.filter(user_id=instance.pk).values_list("digest", flat=True))
+    forget(digests)
+    instance._forget_token_digests = digests
+
+
+def _user_saved(sender, instance, **kwargs):
+    forget_after_commit(instance.__dict__.pop("_forget_token_digests", []))
 
 
 def connect() -> None:
-    """Called once from AccountsConfig.ready()."""
+    """Called once from AccountsConfig.ready(). Strictly before each write (pre_*), once
+    more after it (post_*)."""
     from knox.models import AuthToken
 
     from .models import User
 
-    post_save.connect(_token_written, sender=AuthToken, dispatch_uid="token-cache-token-save")
-    post_delete.connect(_token_written, sender=AuthToken, dispatch_uid="token-cache-token-del")
-    post_save.connect(_user_saved, sender=User, dispatch_uid="token-cache-user-save")
+    for signal, receiver, sender in (
+        (pre_save, _token_writing, AuthToken),
+        (pre_delete, _token_writing, AuthToken),
+        (post_save, _token_written, AuthToken),
+        (post_delete, _token_written, AuthToken),
+        (pre_save, _user_saving, User),
+        (post_save, _user_saved, User),
+    ):
+        signal.connect(receiver, sender=sender, dispatch_uid=f"token-cache-{signal}-{sender}")
