@@ -2,10 +2,10 @@
 
 Partner systems poll the whole catalog and phones page through it; most of those requests
 ask for pages nothing has changed since the last time. A page is stored under a key made of
-who may see it (``access.listing_cache_scope``: only the scope buyers
-and partner systems share; managers and staff are never cached), the media type and the full
-URL (host, query string, cursor), so every distinct answer has its own key, together with
-the catalog version it was built under; a page of another version is a miss.
+who may see it (``access.listing_cache_scope``: only the scope buyers and partner systems
+share; managers and staff are never cached), the media type and the full URL (host, query
+string, cursor), so every distinct answer has its own key, together with the catalog version
+it was built under; a page of another version is a miss.
 
 The version is a random token in the cache (Redis), replaced whenever anything a listing page
 shows or filters on is written: a listing (stock included: ``products/stock.py`` saves the
@@ -14,7 +14,7 @@ receivers below catch every save and delete of those models, wherever it comes f
 stock moves, the admin, the demo loader); code that writes them in bulk without signals calls
 ``catalog_changed()`` itself.
 
-Exact, with no window for a stale page:
+Exact: a change shows on every request that starts after the writing request has answered.
 
 - the new version is set after the writing transaction commits, so whoever reads it also
   reads the committed rows; a reader that took the old version just before stores its page
