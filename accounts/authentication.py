@@ -32,6 +32,7 @@ def authorization_header(request) -> bytes:
 class BearerTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         authorization_header(request)
+        self._request = request  # for the token cache's prefetch (one instance per request)
         return super().authenticate(request)
 
     def authenticate_credentials(self, token: bytes):
@@ -43,7 +44,7 @@ class BearerTokenAuthentication(TokenAuthentication):
             digest = hash_token(token.decode())
         except (TypeError, binascii.Error):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        remembered = token_cache.recall(digest)
+        remembered = token_cache.recall(digest, getattr(self, "_request", None))
         if remembered is not None and not _expired(remembered):
             return self.validate_user(remembered)
         user, auth_token = super().authenticate_credentials(token)

@@ -27,7 +27,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.crypto import hash_token
 from knox.settings import knox_settings
+
+from backend.cache import prefetched_get
 
 
 def enabled() -> bool:
@@ -39,9 +42,23 @@ def _key(digest: str) -> str:
     return f"auth:token:{digest}"
 
 
-def recall(digest: str):
+def recall(digest: str, request=None):
     """The token row (with its user) remembered for this digest, or None."""
-    return cache.get(_key(digest)) if enabled() else None
+    return prefetched_get(request, _key(digest)) if enabled() else None
+
+
+def request_key(request) -> str | None:
+    """The cache key of the bearer token a request is signed with (for backend.cache's
+    prefetch), or None; the authentication class judges the header, not this."""
+    if not enabled():
+        return None
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].isascii():
+        return None
+    try:
+        return _key(hash_token(parts[1]))
+    except (TypeError, ValueError):  # binascii.Error is a ValueError
+        return None
 
 
 def remember(auth_token) -> None:

@@ -63,7 +63,10 @@ def listing_cache_scope(*, user) -> str | None:
     list also holds their own cooperatives' drafts and staff see everything: never cached."""
     if not getattr(user, "is_authenticated", False) or is_staff(user) or is_manager(user):
         return None
-    return "live"
+    return SHARED_LISTING_SCOPE
+
+
+SHARED_LISTING_SCOPE = "live"
 
 
 def lots_by_household_visible(*, user, queryset: QuerySet) -> QuerySet:

@@ -40,6 +40,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from backend.cache import prefetched_get
+
 VERSION_KEY = "catalog:version"
 
 
@@ -80,15 +82,25 @@ class Page:
         cache.set(self.key, (self.version, body), timeout=settings.CATALOG_PAGE_CACHE_SECONDS)
 
 
-def page_lookup(*, scope: str | None, url: str, media_type: str) -> Page | None:
+def page_keys(*, scope: str, url: str, media_type: str) -> list[str]:
+    """The cache keys a page lookup reads: the version and the page."""
+    digest = hashlib.sha256(f"{scope}\n{media_type}\n{url}".encode()).hexdigest()
+    return [VERSION_KEY, f"catalog:page:{digest}"]
+
+
+def page_lookup(*, scope: str | None, url: str, media_type: str, request=None) -> Page | None:
     """The page for users of ``scope`` at ``url`` (body None on a miss), or None when this
-    answer must be built and not stored. One round trip: the version and the page are read
-    together, and a page stored under another version is a miss (it is overwritten)."""
+    answer must be built and not stored. The version and the page are read together (in one
+    round trip, or from the request's prefetch), and a page stored under another version is a
+    miss (it is overwritten)."""
     if scope is None or not enabled() or _change_pending():
         return None
-    digest = hashlib.sha256(f"{scope}\n{media_type}\n{url}".encode()).hexdigest()
-    key = f"catalog:page:{digest}"
-    found = cache.get_many([VERSION_KEY, key])
+    keys = page_keys(scope=scope, url=url, media_type=media_type)
+    key = keys[1]
+    if set(keys) <= set(getattr(request, "_cache_prefetched", ())):
+        found = {name: prefetched_get(request, name) for name in keys}
+    else:
+        found = cache.get_many(keys)
     version = found.get(VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex

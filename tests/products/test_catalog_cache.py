@@ -172,3 +172,11 @@ def test_without_a_shared_cache_nothing_is_cached(buyer, listing, settings):
     get(buyer)
     _response, queries = get(buyer)
     assert queries >= 3
+
+
+def test_a_manager_never_gets_the_page_buyers_share(buyer, manager, cooperative, listing):
+    ListingFactory(cooperative=cooperative, product=ProductFactory(), status="draft")
+    assert len(cached(buyer).json()["results"]) == 1
+    # The manager's request reads the shared page with its token (one round trip) but must
+    # not answer with it: their list also holds their cooperative's draft.
+    assert len(get(manager)[0].json()["results"]) == 2
