@@ -39,6 +39,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 
 from backend.cache import prefetched_get
 
@@ -70,16 +74,48 @@ def _change_pending() -> bool:
 
 
 class Page:
-    """One page's place in the cache: its key, the catalog version it must carry and, on a
-    hit, the rendered body."""
+    """One page's place in the cache: its key and the catalog version it must carry; on a hit
+    (or once stored) the rendered body, its gzip form and its ETag, made once when stored
+    rather than on every answer."""
 
-    __slots__ = ("body", "key", "version")
+    __slots__ = ("body", "etag", "gzipped", "key", "version")
 
-    def __init__(self, key: str, version: str, body: bytes | None):
-        self.key, self.version, self.body = key, version, body
+    def __init__(self, key: str, version: str, stored: tuple | None = None):
+        self.key, self.version = key, version
+        self.body, self.gzipped, self.etag = stored or (None, None, None)
 
     def store(self, body: bytes) -> None:
-        cache.set(self.key, (self.version, body), timeout=settings.CATALOG_PAGE_CACHE_SECONDS)
+        # As ConditionalGetMiddleware and GZipMiddleware would make them. The gzip bytes are
+        # then the same for every answer of this page (the middleware varies them against
+        # BREACH): the page holds no secret, only the catalog every buyer sees.
+        self.body = body
+        self.etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+        gzipped = None
+        if len(body) >= GZIP_MIN_LENGTH:
+            gzipped = compress_string(body, max_random_bytes=GZipMiddleware.max_random_bytes)
+        self.gzipped = gzipped if gzipped is not None and len(gzipped) < len(body) else None
+        cache.set(
+            self.key,
+            (self.version, (self.body, self.gzipped, self.etag)),
+            timeout=settings.CATALOG_PAGE_CACHE_SECONDS,
+        )
+
+    def response(self, request, *, content_type: str) -> HttpResponse:
+        """The answer the middleware would give for this body (ETag, gzip when accepted),
+        without hashing or compressing it again: those middleware leave it as it is."""
+        response = HttpResponse(self.body, content_type=content_type)
+        response.headers["ETag"] = f'"{self.etag}"'
+        if self.gzipped is not None:
+            patch_vary_headers(response, ("Accept-Encoding",))
+            if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+                response.content = self.gzipped
+                response.headers["Content-Length"] = str(len(self.gzipped))
+                response.headers["ETag"] = f'W/"{self.etag}"'
+                response.headers["Content-Encoding"] = "gzip"
+        return response
+
+
+GZIP_MIN_LENGTH = 200  # GZipMiddleware's: shorter answers are not compressed
 
 
 def page_keys(*, scope: str, url: str, media_type: str) -> list[str]:
@@ -107,8 +143,8 @@ def page_lookup(*, scope: str | None, url: str, media_type: str, request=None) -
         # False: Redis is unreachable, or a writer set a version meanwhile; build this one.
         if not cache.add(VERSION_KEY, version, timeout=None):
             return None
-    stored_version, body = found.get(key) or (None, None)
-    return Page(key, version, body if stored_version == version else None)
+    stored_version, stored = found.get(key) or (None, None)
+    return Page(key, version, stored if stored_version == version else None)
 
 
 def connect() -> None:

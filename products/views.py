@@ -1,4 +1,3 @@
-from django.http import HttpResponse
 from rest_framework import mixins, viewsets
 
 from accounts import token_cache
@@ -129,23 +128,22 @@ class ListingViewSet(CatalogViewSet):
             media_type=request.accepted_media_type,
             request=request._request,
         )
-        body = page.body if page is not None else None
-        if body is None:
+        if page is None or page.body is None:
             fields = self.requested_fields(ListingSerializer.Meta.fields)
             queryset = selectors.listing_rows_queryset(self.filter_queryset(self.get_queryset()))
             rows = self.paginate_queryset(queryset)
             response = self.get_paginated_response(selectors.listing_rows(rows, fields=fields))
             if page is None:
                 return response
-            body = renderer.render(
-                response.data, request.accepted_media_type, self.get_renderer_context()
+            page.store(
+                renderer.render(
+                    response.data, request.accepted_media_type, self.get_renderer_context()
+                )
             )
-            page.store(body)
-        # What DRF's Response would answer for these rendered bytes.
-        charset = renderer.charset
-        media_type = renderer.media_type
-        return HttpResponse(
-            body, content_type=f"{media_type}; charset={charset}" if charset else media_type
+        # The content type DRF's Response would give these rendered bytes.
+        charset, media_type = renderer.charset, renderer.media_type
+        return page.response(
+            request, content_type=f"{media_type}; charset={charset}" if charset else media_type
         )
 
     def perform_create(self, serializer):

@@ -4,6 +4,7 @@
 These tests commit (transaction=True): the version is replaced after commit, as in production.
 """
 
+import gzip
 from decimal import Decimal
 
 import pytest
@@ -180,3 +181,26 @@ def test_a_manager_never_gets_the_page_buyers_share(buyer, manager, cooperative,
     # The manager's request reads the shared page with its token (one round trip) but must
     # not answer with it: their list also holds their cooperative's draft.
     assert len(get(manager)[0].json()["results"]) == 2
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_cached_page_answers_what_a_built_one_does(buyer, listing, settings, encoding):
+    headers = {"HTTP_ACCEPT_ENCODING": encoding}
+
+    def answer(response):
+        body = response.content
+        if response.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        vary = {part.strip() for part in response["Vary"].split(",")}
+        etag = response["ETag"].removeprefix("W/")
+        return body, vary, etag, response["Content-Type"], response.get("Content-Encoding")
+
+    settings.CATALOG_PAGE_CACHE_SECONDS = 0
+    built = buyer.get(URL, **headers)
+    settings.CATALOG_PAGE_CACHE_SECONDS = 60
+    buyer.get(URL, **headers)
+    with CaptureQueriesContext(connection) as queries:
+        cached_answer = buyer.get(URL, **headers)
+    assert len(queries) == 0
+    assert answer(cached_answer) == answer(built)
+    assert cached_answer["ETag"] == built["ETag"]
