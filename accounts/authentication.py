@@ -6,13 +6,17 @@
   partner account).
 """
 
+import binascii
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from . import token_cache
 from .models import PartnerApiKey
 
 
@@ -28,6 +32,7 @@ def authorization_header(request) -> bytes:
 class BearerTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         authorization_header(request)
+        self._request = request  # for the token cache's prefetch (one instance per request)
         return super().authenticate(request)
 
     def authenticate_credentials(self, token: bytes):
@@ -35,15 +40,28 @@ class BearerTokenAuthentication(TokenAuthentication):
         # even compare) is refused before knox decodes it as UTF-8.
         if not (token.isascii() and token.isalnum()):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        return super().authenticate_credentials(token)
+        try:
+            digest = hash_token(token.decode())
+        except (TypeError, binascii.Error):
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        remembered = token_cache.recall(digest, getattr(self, "_request", None))
+        if remembered is not None and not _expired(remembered):
+            return self.validate_user(remembered)
+        user, auth_token = super().authenticate_credentials(token)
+        token_cache.remember(auth_token)
+        return user, auth_token
 
     def _cleanup_token(self, auth_token) -> bool:
         # knox sweeps all of the user's tokens on every request (one more query each time);
         # the purge_expired_tokens beat job does that sweep, here only this token counts.
-        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+        if _expired(auth_token):
             auth_token.delete()
             return True
         return False
+
+
+def _expired(auth_token) -> bool:
+    return auth_token.expiry is not None and auth_token.expiry < timezone.now()
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -245,3 +245,15 @@ class FilterBackend(DjangoFilterBackend):
     """django-filter, with our FilterSet (strict booleans) for filterset_fields too."""
 
     filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        # With no filter parameter in the query, django-filter would still build and validate
+        # its form (deep copies of every field) to filter nothing: most list requests.
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            param.startswith(name)  # prefix: range filters read name_min, name_after, ...
+            for param in request.query_params
+            for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -10,8 +10,9 @@ asked again for a few seconds, so an outage costs each request nothing, not a ti
 import logging
 import time
 
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,37 @@ def redis_cache(url: str, *, key_prefix: str) -> dict:
     }
 
 
+class CacheUnavailable(ConnectionError):
+    """A write that must reach the cache could not (delete_many_strict)."""
+
+
+class KeptClientRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new redis.Redis for every cache call, and each one builds
+    its table of response callbacks (about 0.2 ms): the listing list's cache hit makes
+    that a real share of the request. One redis.Redis per connection pool is enough (it is
+    thread-safe; the pool is what holds connections)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            pool = self._get_connection_pool(write=index == 0)
+            client = self._clients[index] = self._client(connection_pool=pool)
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
     """Django's Redis cache, answering as if empty while Redis cannot be reached."""
 
     _down_until = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = KeptClientRedisCacheClient
 
     def _call(self, operation: str, default, *args, **kwargs):
         if time.monotonic() < self._down_until:
@@ -93,3 +121,34 @@ class FailOpenRedisCache(RedisCache):
 
     def clear(self):
         return self._call("clear", None)
+
+    def delete_many_strict(self, keys, version=None) -> None:
+        """delete_many that raises CacheUnavailable instead of failing open: for forgetting
+        what must not be answered again (a revoked token)."""
+        if time.monotonic() < self._down_until:
+            raise CacheUnavailable("the cache is failing open")
+        try:
+            super().delete_many(keys, version)
+        except UNAVAILABLE as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            raise CacheUnavailable(str(exc)) from exc
+
+
+# --- reads of one request in one round trip ------------------------------------------------
+
+
+def prefetch(request, keys) -> None:
+    """Read these keys together, now (one round trip instead of one per key); later reads of
+    them in the same request (``prefetched_get``) take them from here. A key not found is
+    remembered as missing."""
+    keys = [key for key in keys if key]
+    found = cache.get_many(keys) if keys else {}
+    request._cache_prefetched = {key: found.get(key) for key in keys}
+
+
+def prefetched_get(request, key: str):
+    """The cache's value for key, from this request's prefetch when it read it."""
+    store = getattr(request, "_cache_prefetched", None) if request is not None else None
+    if store is not None and key in store:
+        return store[key]
+    return cache.get(key)

@@ -117,6 +117,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a rendered page of the listing list is kept (products/catalog_cache.py; a change
+# to the catalog replaces it at once). Only with Redis: LocMem is one per process, and a
+# version bumped in one worker would not reach the other. 0: never cached.
+CATALOG_PAGE_CACHE_SECONDS = env.int("CATALOG_PAGE_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+# How long a bearer token seen is remembered (accounts/token_cache.py; revoking forgets it at
+# once). Only with Redis, for the same reason. 0: every request reads the token row.
+AUTH_TOKEN_CACHE_SECONDS = env.int("AUTH_TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 
 # --- Celery ---------------------------------------------------------------------------------
 # Without Redis the broker is kombu's in-memory transport: `manage.py serve` runs the worker and

@@ -223,11 +223,12 @@ def seed(*, cooperatives: int, products: int) -> tuple[int, str]:
 # --- queries per request ------------------------------------------------------------------------
 
 
-def count_queries(token: str) -> tuple[list[tuple[str, int, int]], list[str]]:
-    """(query string, results, SQL queries) per request, and the SQL of page_size=50."""
+def count_queries(token: str) -> tuple[list[tuple[str, int, int, int]], list[str]]:
+    """(query string, results, SQL queries of a page built, of a page answered from the page
+    cache) per request, and the SQL of page_size=50 built."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     client = Client(headers={"authorization": f"Bearer {token}"})
     client.get(f"{LISTINGS_PATH}?page_size=10")  # warm up: connection, content types
@@ -235,14 +236,20 @@ def count_queries(token: str) -> tuple[list[tuple[str, int, int]], list[str]]:
     for page_size in (10, 50, 100):
         for fields in ("", "&fields=id,base_price"):
             query = f"?page_size={page_size}{fields}"
-            with CaptureQueriesContext(connection) as captured:
-                response = client.get(LISTINGS_PATH + query)
-            if response.status_code != 200:
-                sys.exit(f"GET {query} answered {response.status_code}: {response.content[:300]}")
-            results = len(response.json()["results"])
-            rows.append((query, results, len(captured.captured_queries)))
-            if page_size == 50 and not fields:
-                sql_of_50 = [item["sql"] for item in captured.captured_queries]
+            counts = []
+            for page_cache_seconds in (0, 60):  # built (cache off), then cached
+                with override_settings(CATALOG_PAGE_CACHE_SECONDS=page_cache_seconds):
+                    client.get(LISTINGS_PATH + query)  # the token remembered, the page stored
+                    with CaptureQueriesContext(connection) as captured:
+                        response = client.get(LISTINGS_PATH + query)
+                if response.status_code != 200:
+                    sys.exit(
+                        f"GET {query} answered {response.status_code}: {response.content[:300]}"
+                    )
+                counts.append(len(captured.captured_queries))
+                if page_size == 50 and not fields and not page_cache_seconds:
+                    sql_of_50 = [item["sql"] for item in captured.captured_queries]
+            rows.append((query, len(response.json()["results"]), *counts))
     return rows, sql_of_50
 
 
@@ -265,9 +272,9 @@ def main() -> None:
 
     print("\nSQL queries per request (in-process, django.test.Client, bearer token):")
     rows, sql_of_50 = count_queries(token)
-    print(f"  {'request':<60} {'results':>8} {'queries':>8}")
-    for query, results, queries in rows:
-        print(f"  GET {LISTINGS_PATH + query:<56} {results:>8} {queries:>8}")
+    print(f"  {'request':<60} {'results':>8} {'built':>8} {'cached':>8}")
+    for query, results, built, cached in rows:
+        print(f"  GET {LISTINGS_PATH + query:<56} {results:>8} {built:>8} {cached:>8}")
     if args.show_sql:
         print("\n  SQL of GET ?page_size=50:")
         for statement in sql_of_50:

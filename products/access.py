@@ -56,6 +56,19 @@ def listings_visible(*, user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(live | Q(cooperative_id__in=managed_cooperative_ids(user=user)))
 
 
+def listing_cache_scope(*, user) -> str | None:
+    """The name of the listing scope a user shares with others, under which listing pages may
+    be cached for all of them (products.catalog_cache); None for a scope of one's own. Buyers
+    and partner systems all see exactly the live listings (listings_visible); a manager's
+    list also holds their own cooperatives' drafts and staff see everything: never cached."""
+    if not getattr(user, "is_authenticated", False) or is_staff(user) or is_manager(user):
+        return None
+    return SHARED_LISTING_SCOPE
+
+
+SHARED_LISTING_SCOPE = "live"
+
+
 def lots_by_household_visible(*, user, queryset: QuerySet) -> QuerySet:
     """Which lots a household supplied is household data: staff, and managers for their own
     cooperatives' households; for anyone else it matches nothing."""

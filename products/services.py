@@ -17,6 +17,7 @@ from backend.services import model_create, model_update
 from suppliers.models import Cooperative, Household
 
 from . import stock
+from .catalog_cache import catalog_changed
 from .models import (
     EARLIEST_HARVEST,
     Category,
@@ -198,6 +199,7 @@ def listing_create(
     _apply_status(listing, status)
     _save_listing(listing)
     PriceTier.objects.bulk_create(PriceTier(listing=listing, **tier) for tier in ordered)
+    catalog_changed()  # bulk_create sends no signal (the listing's save did; say it anyway)
     listing.certifications.set(certifications)
     return listing
 
@@ -219,6 +221,7 @@ def listing_update(*, listing: Listing, data: dict) -> Listing:
         ordered = _validate_tiers(tiers, listing.min_order_quantity)
         listing.tiers.all().delete()
         PriceTier.objects.bulk_create(PriceTier(listing=listing, **tier) for tier in ordered)
+        catalog_changed()  # bulk_create sends no signal
     else:
         _validate_tiers(
             list(listing.tiers.values("min_quantity", "unit_price")), listing.min_order_quantity

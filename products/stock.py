@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from backend.errors import Conflict
 
+from .catalog_cache import catalog_changed
 from .models import MAX_STOCK, Listing
 
 
@@ -49,6 +50,9 @@ def _sync_sold_out(listing: Listing) -> None:
 def _save(listing: Listing) -> None:
     _sync_sold_out(listing)
     listing.save(update_fields=["stock_on_hand", "stock_reserved", "status", "updated_at"])
+    # The save's signal does it too; a move rewritten as one bulk UPDATE (no signals) must
+    # keep this call, or buyers' cached listing pages would show the old stock.
+    catalog_changed()
 
 
 def _positive(quantity: Decimal) -> None:

@@ -1,0 +1,112 @@
+"""Bearer tokens are remembered in Redis (accounts/token_cache.py) so a request reads no token
+row; revoking a token or changing its user must still count on the very next request."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from knox.models import AuthToken
+
+from accounts import services
+from accounts.models import User
+from tests.accounts.test_auth import LOGOUT_URL, ME_URL, bearer
+from tests.backend.test_redis_outage import on_own_redis, own_redis  # noqa: F401 (fixtures)
+from tests.conftest import assert_error
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LISTINGS_URL = "/api/v1/listings/"
+
+
+@pytest.fixture
+def person(db):
+    return UserFactory(role=User.Role.BUYER)
+
+
+def token_for(user, **kwargs) -> str:
+    return AuthToken.objects.create(user, **kwargs)[1]
+
+
+def warm(client) -> None:
+    """A request that leaves the token remembered, then one that must read no token row."""
+    assert client.get(LISTINGS_URL).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(LISTINGS_URL).status_code == 200
+    assert not [q for q in queries if "knox_authtoken" in q["sql"]]
+
+
+def test_a_remembered_token_reads_no_token_row(person):
+    warm(bearer(token_for(person)))
+
+
+def test_logout_counts_on_the_next_request(person):
+    client = bearer(token_for(person))
+    warm(client)
+    assert client.post(LOGOUT_URL).status_code == 204
+    assert_error(client.get(LISTINGS_URL), 401)
+
+
+def test_revoking_all_tokens_counts_on_the_next_request(person):
+    first, second = bearer(token_for(person)), bearer(token_for(person))
+    warm(first)
+    warm(second)
+    services.tokens_revoke_all(user=person)
+    assert_error(first.get(LISTINGS_URL), 401)
+    assert_error(second.get(LISTINGS_URL), 401)
+
+
+def test_deactivating_the_user_counts_on_the_next_request(person):
+    client = bearer(token_for(person))
+    warm(client)
+    person.is_active = False
+    person.save()
+    assert_error(client.get(LISTINGS_URL), 401)
+
+
+def test_a_role_change_counts_on_the_next_request(person):
+    client = bearer(token_for(person))
+    warm(client)
+    assert client.get(ME_URL).json()["role"] == "buyer"
+    person.role = User.Role.PARTNER
+    person.save()
+    assert client.get(ME_URL).json()["role"] == "partner"
+
+
+def test_a_remembered_token_still_expires(person):
+    client = bearer(token_for(person, expiry=timedelta(seconds=1)))
+    warm(client)
+    time.sleep(1.2)
+    assert_error(client.get(LISTINGS_URL), 401)
+    assert not AuthToken.objects.filter(user=person).exists()
+
+
+def test_a_sign_in_does_not_forget_the_other_tokens(person):
+    client = bearer(token_for(person))
+    warm(client)
+    person.last_login = person.date_joined
+    person.save(update_fields=["last_login"])
+    warm(client)
+
+
+@pytest.mark.django_db(transaction=True)  # the refusal rolls back: see that nothing was written
+def test_logout_is_refused_while_the_cache_cannot_be_reached(on_own_redis, person):  # noqa: F811
+    client = bearer(token_for(person))
+    warm(client)
+    on_own_redis.kill()
+    on_own_redis.wait(timeout=10)
+    assert_error(client.post(LOGOUT_URL), 409, "retry")
+    # Nothing was written: the token still works (checked against the database).
+    assert AuthToken.objects.filter(user=person).exists()
+    assert client.get(ME_URL).status_code == 200
+
+
+def test_without_a_shared_cache_every_request_reads_the_token(person, settings):
+    settings.AUTH_TOKEN_CACHE_SECONDS = 0
+    client = bearer(token_for(person))
+    client.get(LISTINGS_URL)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(LISTINGS_URL).status_code == 200
+    assert [q for q in queries if "knox_authtoken" in q["sql"]]
