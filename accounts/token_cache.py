@@ -21,6 +21,8 @@ Only with a shared cache (``AUTH_TOKEN_CACHE_SECONDS`` is 0 without Redis: LocMe
 process, and one worker could not tell the other to forget).
 """
 
+import copy
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -62,8 +64,15 @@ def request_key(request) -> str | None:
 
 
 def remember(auth_token) -> None:
+    """Keep the token row and its user, without the user's password hash: it has no business
+    in a cache. The copy's password is a deferred field, so reading it costs a query and a
+    save() of the user leaves it as it is."""
     if enabled():
-        cache.set(_key(auth_token.digest), auth_token, timeout=settings.AUTH_TOKEN_CACHE_SECONDS)
+        entry = copy.copy(auth_token)
+        user = copy.copy(auth_token.user)
+        user.__dict__.pop("password", None)
+        entry.user = user
+        cache.set(_key(entry.digest), entry, timeout=settings.AUTH_TOKEN_CACHE_SECONDS)
 
 
 def forget(digests: list[str]) -> None:

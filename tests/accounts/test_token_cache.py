@@ -1,15 +1,18 @@
 """Bearer tokens are remembered in Redis (accounts/token_cache.py) so a request reads no token
 row; revoking a token or changing its user must still count on the very next request."""
 
+import pickle
 import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from knox.crypto import hash_token
 from knox.models import AuthToken
 
-from accounts import services
+from accounts import services, token_cache
 from accounts.models import User
 from tests.accounts.test_auth import LOGOUT_URL, ME_URL, bearer
 from tests.backend.test_redis_outage import on_own_redis, own_redis  # noqa: F401 (fixtures)
@@ -110,3 +113,21 @@ def test_without_a_shared_cache_every_request_reads_the_token(person, settings):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(LISTINGS_URL).status_code == 200
     assert [q for q in queries if "knox_authtoken" in q["sql"]]
+
+
+def test_the_remembered_token_holds_no_password_hash(person):
+    """The cache keeps who the user is, not their password hash; the user read back from it
+    still signs in, and saving it leaves the password as it was."""
+    person.set_password("shitun-demo-2026")
+    person.save()
+    token = token_for(person)
+    warm(bearer(token))
+    entry = cache.get(token_cache._key(hash_token(token)))
+    assert entry.user.pk == person.pk
+    assert "password" not in entry.user.__dict__
+    assert person.password.encode() not in pickle.dumps(entry)
+    entry.user.name = "南明采购员"
+    entry.user.save()
+    person.refresh_from_db()
+    assert person.name == "南明采购员"
+    assert person.check_password("shitun-demo-2026")
