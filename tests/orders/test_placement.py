@@ -298,7 +298,7 @@ def test_below_a_cooperatives_minimum_order_value_is_refused(
     response = place(purchaser, store, (honey, "100"), (tongcao, "10"))  # 6000 + 680
     error = assert_error(response, 400, "below_minimum_order_value")
     assert error["minimum_order_values"] == {str(other_cooperative.pk): "1000.00"}
-    assert "1000.00" in " ".join(error["fields"]["lines"])
+    assert "¥1,000.00" in " ".join(error["fields"]["lines"])  # money as people read it
     assert not Order.objects.exists()
     assert not Fulfilment.objects.exists()
     assert reserved(honey) == 0
