@@ -128,8 +128,13 @@ def problems(root: Path | None = None) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         fresh = extract(root, tmp / "scratch")
-        # Every message of the code, "translated" as itself, so msgfmt keeps them all.
-        subprocess.run(["msgen", "-o", str(tmp / "all.po"), str(fresh)], check=True)
+        # Every message of the code, "translated" as itself and not fuzzy (msgmerge marks a
+        # new message fuzzy when it resembles an old one), so msgfmt keeps them all.
+        subprocess.run(["msgen", "-o", str(tmp / "en.po"), str(fresh)], check=True)
+        subprocess.run(
+            ["msgattrib", "--clear-fuzzy", "-o", str(tmp / "all.po"), str(tmp / "en.po")],
+            check=True,
+        )
         subprocess.run(["msgfmt", "-o", str(tmp / "all.mo"), str(tmp / "all.po")], check=True)
         wanted = _catalog(tmp / "all.mo")
         error = _compile(po, tmp / "committed.mo")
