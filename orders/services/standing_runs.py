@@ -72,7 +72,7 @@ def _notify_run(run: StandingOrderRun) -> None:
         _("Standing order %(standing)s: %(outcome)s (%(period)s)"),
         {
             "standing": run.standing_order_id,
-            "outcome": run.get_outcome_display(),
+            "outcome": Outcome(run.outcome).label,  # lazy, read per recipient
             "period": formatting.date(run.period),
         },
     )
