@@ -154,8 +154,8 @@ def _unescape(text: str) -> str:
 def _in_stored_data(fragment: str) -> bool:
     """Some text column of the project's own tables holds ``fragment``."""
     for model in apps.get_models():
-        if not str(Path(model._meta.app_config.path)).startswith(str(ROOT)):
-            continue
+        if Path(model._meta.app_config.path).parent != ROOT:
+            continue  # a library's table
         for field in model._meta.concrete_fields:
             if isinstance(field, models.CharField | models.TextField) and not field.choices:
                 lookup = {f"{field.name}__contains": fragment}
