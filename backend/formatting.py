@@ -31,6 +31,8 @@ def _date(value: datetime.date) -> str:
 
 
 def _render(template: str, params: dict) -> str:
+    if not params:
+        return str(template)  # as gettext left it: a lone "%" is text, not a placeholder
     return str(template) % {
         key: str(value) if isinstance(value, Promise) else value for key, value in params.items()
     }
