@@ -112,3 +112,18 @@ def test_a_lazy_message_reads_in_the_language_active_when_it_is_read():
         assert str(text) == "起订量为 50 公斤。"
     with translation.override("en"):
         assert str(text) == "The minimum order is 50 kg."
+
+
+@pytest.mark.django_db
+def test_refusals_before_the_locale_middleware_read_in_the_requests_language(purchaser):
+    """414 and 431 are answered before LocaleMiddleware runs; they ask the header too."""
+    limit = settings.MAX_URL_BYTES
+    too_long = {"search": "x" * limit}
+    chinese = purchaser.get("/api/v1/listings/", too_long, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    english = purchaser.get("/api/v1/listings/", too_long, HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.json()["error"]["message"] == f"URL 超过 {limit} 字节。"
+    assert english.json()["error"]["message"] == f"The URL is longer than {limit} bytes."
+
+    header = {"HTTP_X_TRACE": "a" * (settings.MAX_HEADER_BYTES + 1)}
+    chinese = purchaser.get("/api/v1/listings/", HTTP_ACCEPT_LANGUAGE="zh-CN", **header)
+    assert chinese.json()["error"]["fields"] == {"X-Trace": ["过长。"]}
