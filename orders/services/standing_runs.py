@@ -57,17 +57,19 @@ def _notify_team(standing: StandingOrder, subject: str, body: str) -> None:
     transaction.on_commit(send)
 
 
-def _stored(text) -> str:
-    """Text the run keeps (a run's message, why it stopped) reads in the language of the
-    standing order's creator, in whose name it orders; e-mails are read per recipient."""
-    return str(text)
-
-
 def _creators_language(standing: StandingOrder):
+    """What the run keeps (its message, why it stopped, the order's note) reads in the
+    language of the standing order's creator, in whose name it orders; e-mails are read in
+    each recipient's."""
     return translation.override(standing.created_by.language_for_notices)
 
 
-def _notify_run(run: StandingOrderRun) -> None:
+def _kept(standing: StandingOrder, text) -> str:
+    with _creators_language(standing):
+        return str(text)
+
+
+def _notify_run(run: StandingOrderRun, body) -> None:
     subject = message(
         _("Standing order %(standing)s: %(outcome)s (%(period)s)"),
         {
@@ -76,7 +78,7 @@ def _notify_run(run: StandingOrderRun) -> None:
             "period": formatting.date(run.period),
         },
     )
-    _notify_team(run.standing_order, subject, run.lazy_message)
+    _notify_team(run.standing_order, subject, body)
 
 
 def why_stopped(standing: StandingOrder) -> str:
@@ -91,9 +93,9 @@ def why_stopped(standing: StandingOrder) -> str:
 
 def _stop(standing: StandingOrder, reason: str) -> None:
     with transaction.atomic():
-        with _creators_language(standing):
-            stored = _stored(reason)
-        StandingOrder.objects.filter(pk=standing.pk).update(is_active=False, stopped_reason=stored)
+        StandingOrder.objects.filter(pk=standing.pk).update(
+            is_active=False, stopped_reason=_kept(standing, reason)
+        )
         subject = message(_("Standing order %(standing)s stopped"), {"standing": standing.pk})
         body = message(
             _(
@@ -189,13 +191,11 @@ def standing_order_run(
             text = message(_("Not placed: %(reason)s"), {"reason": _refusal(exc)})
         else:
             text = _outcome(run, placement)
-        run.lazy_message = text
-        with _creators_language(standing):
-            run.message = _stored(text)
+        run.message = _kept(standing, text)
         run.save(update_fields=["order", "outcome", "message"])
         waits = run.order is not None and run.order.status == FulfilmentStatus.PENDING_APPROVAL
         if run.outcome != Outcome.PLACED or waits:
-            _notify_run(run)  # the team has something to do: fill a gap, or approve
+            _notify_run(run, text)  # the team has something to do: fill a gap, or approve
         return run
 
 
@@ -207,8 +207,7 @@ def _record_missed(standing: StandingOrder, periods: list[datetime.date]) -> int
         _("Not placed: the job did not run on the day, and it is more than %(days)s days ago."),
         {"days": limit},
     )
-    with _creators_language(standing):
-        stored = _stored(text)
+    stored = _kept(standing, text)
     recorded = []
     with transaction.atomic():
         for period in periods:
