@@ -47,7 +47,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["phone", "name", "email"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        (_("Personal info"), {"fields": ["name", "email"]}),
+        (_("Personal info"), {"fields": ["name", "email", "language"]}),
         (_("Role"), {"fields": ["role", "is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]

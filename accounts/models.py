@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -37,6 +38,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Requests follow their Accept-Language; what is sent later (e-mails, notices) has no
+    # request to follow, so it reads in this.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("For e-mails and notices; empty: the platform's default language."),
+    )
 
     objects = UserManager()
 
@@ -79,6 +89,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             from .services import tokens_revoke_all  # services import this module
 
             tokens_revoke_all(user=self)
+
+    @property
+    def language_for_notices(self) -> str:
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def is_platform_staff(self) -> bool:

@@ -2,6 +2,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
@@ -27,7 +28,9 @@ def token_issue(*, phone: str, password: str) -> tuple[AuthToken, str]:
     and a wrong password, so the endpoint does not reveal who has an account."""
     user = authenticate(phone=phone, password=password)
     if user is None or user.role == User.Role.PARTNER:
-        raise DomainError("Phone number or password is wrong.", fields={"password": ["Wrong."]})
+        raise DomainError(
+            _("Phone number or password is wrong."), fields={"password": [_("Wrong.")]}
+        )
     return token_create(user=user)
 
 
@@ -54,5 +57,5 @@ def token_revoke(*, token: AuthToken) -> None:
 
 def tokens_revoke_all(*, user: User) -> int:
     """Sign the user out everywhere (their password changed)."""
-    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    deleted, _per_model = AuthToken.objects.filter(user=user).delete()
     return deleted

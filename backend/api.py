@@ -111,8 +111,8 @@ class SparseFieldsMixin:
             raise ValidationError(
                 {
                     "fields": [
-                        f"Unknown field(s): {', '.join(sorted(unknown))}. "
-                        f"Available: {', '.join(available)}."
+                        _("Unknown fields: %(unknown)s. Available: %(available)s.")
+                        % {"unknown": ", ".join(sorted(unknown)), "available": ", ".join(available)}
                     ]
                 }
             )
@@ -222,10 +222,14 @@ class SearchFilter(filters.SearchFilter):
     def get_search_terms(self, request):
         value = request.query_params.get(self.search_param, "")
         if "\x00" in value:
-            raise ValidationError({self.search_param: ["Null characters are not allowed."]})
+            raise ValidationError({self.search_param: [_("Null characters are not allowed.")]})
         if len(value) > self.max_length:
             raise ValidationError(
-                {self.search_param: [f"Search for at most {self.max_length} characters."]}
+                {
+                    self.search_param: [
+                        _("Search for at most %(max)s characters.") % {"max": self.max_length}
+                    ]
+                }
             )
         return super().get_search_terms(request)
 

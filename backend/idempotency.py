@@ -44,9 +44,12 @@ def _fingerprint(request) -> str:
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            f"The {HEADER} was already used for a different request; use a new key for a new "
-            "request.",
-            fields={HEADER: ["Used for a different request."]},
+            gettext(
+                "The %(header)s was already used for a different request; use a new key for a "
+                "new request."
+            )
+            % {"header": HEADER},
+            fields={HEADER: [gettext("Used for a different request.")]},
         )
     return Response(
         record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,12 @@ class RequestLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Before LocaleMiddleware: the refusal reads in the language the request asks for.
+        with translation.override(translation.get_language_from_request(request)):
+            refusal = self._check(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    def _check(self, request) -> JsonResponse | None:
         # The raw path and query as the client sent them (percent-encoded), in bytes.
         url = request.META.get("RAW_URI") or request.get_full_path()
         if len(url.encode("latin-1", "replace")) > settings.MAX_URL_BYTES:
@@ -55,7 +62,7 @@ class RequestLimitsMiddleware:
                         {name: [str(_("Too long."))]},
                     ),
                 )
-        return self.get_response(request)
+        return None
 
 
 def _refusal(status: int, body: dict) -> JsonResponse:

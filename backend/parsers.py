@@ -8,6 +8,9 @@
 Both are parse errors (400 ``parse_error``) before any view sees the data.
 """
 
+import json
+
+from django.conf import settings
 from django.utils.translation import gettext
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -48,11 +51,31 @@ def _too_deep() -> ParseError:
     return ParseError(gettext("JSON nests deeper than %(max)s levels.") % {"max": MAX_DEPTH})
 
 
+def _not_json(cause: BaseException | None, encoding: str) -> ParseError:
+    """DRF's own parse errors are English only: say them again in words we translate."""
+    if isinstance(cause, json.JSONDecodeError):
+        return ParseError(
+            gettext("The body is not valid JSON (line %(line)s, column %(column)s).")
+            % {"line": cause.lineno, "column": cause.colno}
+        )
+    if isinstance(cause, LookupError):  # DRF refused the charset before reading
+        return ParseError(
+            gettext("The charset %(encoding)s of the Content-Type header is not supported.")
+            % {"encoding": encoding}
+        )
+    if isinstance(cause, UnicodeError):
+        return ParseError(gettext("The body is not valid %(encoding)s.") % {"encoding": encoding})
+    return ParseError(gettext("The body is not valid JSON."))
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise _too_deep() from None
+        except ParseError as exc:
+            raise _not_json(exc.__context__, encoding) from exc
         check_json(data)
         return data

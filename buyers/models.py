@@ -32,8 +32,8 @@ class BuyerOrganisation(models.Model):
         _("approval threshold (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("buyer organisation")
@@ -111,4 +111,4 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} @ {self.organisation} ({self.role})"
+        return f"{self.user} @ {self.organisation} ({self.get_role_display()})"

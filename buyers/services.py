@@ -1,6 +1,7 @@
 """Writes of buyer organisations, stores and memberships."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.access import is_buyer_account
 from accounts.models import User
@@ -15,7 +16,7 @@ def organisation_create(**data) -> BuyerOrganisation:
 
 
 def organisation_update(*, organisation: BuyerOrganisation, data: dict) -> BuyerOrganisation:
-    organisation, _ = model_update(instance=organisation, data=data)
+    organisation, _changed = model_update(instance=organisation, data=data)
     return organisation
 
 
@@ -24,7 +25,7 @@ def store_create(**data) -> Store:
 
 
 def store_update(*, store: Store, data: dict) -> Store:
-    store, _ = model_update(instance=store, data=data)
+    store, _changed = model_update(instance=store, data=data)
     return store
 
 
@@ -33,10 +34,10 @@ def membership_set(*, organisation: BuyerOrganisation, user: User, role: str) ->
     """Make a buyer (or partner system) a member of one organisation, with a role."""
     if not is_buyer_account(user):
         raise DomainError(
-            "Only buyer accounts and partner systems join buyer organisations.",
-            fields={"user": ["Not a buyer or partner account."]},
+            _("Only buyer accounts and partner systems join buyer organisations."),
+            fields={"user": [_("Not a buyer or partner account.")]},
         )
-    membership, _ = Membership.objects.update_or_create(
+    membership, _created = Membership.objects.update_or_create(
         user=user, defaults={"organisation": organisation, "role": role}
     )
     return membership

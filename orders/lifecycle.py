@@ -5,6 +5,9 @@ Actors: "buyer" (a member of the ordering organisation, or its partner system), 
 cooperative), "staff", and "system" (beat jobs: reservation expiry).
 """
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from backend.errors import Conflict
 
 from .models import FulfilmentStatus as S
@@ -64,17 +67,27 @@ def check(from_status: str, to_status: str, actors: set[str]) -> None:
     if who is not None and who & actors:
         return
     possible = allowed(from_status, actors)
+    params = {"status": S(from_status).label, "to": S(to_status).label}
+    if possible:
+        message = _(
+            "A fulfilment that is %(status)s cannot become %(to)s; you can move it to: %(allowed)s."
+        ) % {**params, "allowed": status_list(possible)}
+    else:
+        message = (
+            _("A fulfilment that is %(status)s cannot become %(to)s; no moves are left to you.")
+            % params
+        )
     raise IllegalTransition(
-        f"A {from_status} fulfilment cannot become {to_status}"
-        + (
-            f"; you can move it to: {', '.join(possible)}."
-            if possible
-            else "; no moves left to you."
-        ),
-        fields={"status": [f"Not allowed from {from_status}."]},
+        message,
+        fields={"status": [_("Not allowed from %(status)s.") % params]},
         current_status=from_status,
         allowed_transitions=possible,
     )
+
+
+def status_list(statuses: list[str]) -> str:
+    """Statuses as a person reads them ("confirmed, rejected"); the codes stay in JSON."""
+    return pgettext("list separator", ", ").join(str(S(status).label) for status in statuses)
 
 
 def order_status(fulfilment_statuses: list[str]) -> str:

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS as WEEKDAY_NAMES  # 0 = Monday, translated
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from buyers.models import BuyerOrganisation, Store
@@ -29,11 +31,19 @@ class Order(models.Model):
     into one fulfilment per cooperative. Its status follows from its fulfilments."""
 
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.PROTECT, related_name="orders"
+        BuyerOrganisation,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("buyer organisation"),
     )
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="orders", verbose_name=_("store")
+    )
     placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_placed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders_placed",
+        verbose_name=_("placed by"),
     )
     status = models.CharField(_("status"), max_length=20, choices=FulfilmentStatus.choices)
     total = models.DecimalField(_("total (CNY)"), **MONEY)
@@ -47,16 +57,27 @@ class Order(models.Model):
         null=True,
         blank=True,
         related_name="orders_approved",
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
     reorder_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reorders"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reorders",
+        verbose_name=_("reorder of"),
     )
     standing_order = models.ForeignKey(
-        "StandingOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+        "StandingOrder",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("standing order"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("order")
@@ -78,9 +99,14 @@ class Order(models.Model):
 class Fulfilment(models.Model):
     """One cooperative's part of an order: it confirms, packs and ships it on its own."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="fulfilments", verbose_name=_("order")
+    )
     cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.PROTECT, related_name="fulfilments"
+        Cooperative,
+        on_delete=models.PROTECT,
+        related_name="fulfilments",
+        verbose_name=_("cooperative"),
     )
     status = models.CharField(_("status"), max_length=20, choices=FulfilmentStatus.choices)
     subtotal = models.DecimalField(_("subtotal (CNY)"), **MONEY)
@@ -88,7 +114,7 @@ class Fulfilment(models.Model):
     # When the cooperative got the part: at placing, or when the buyer's approver released it.
     # A part cancelled while it waited for approval was never the cooperative's to see.
     released_at = models.DateTimeField(_("released to the cooperative at"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("fulfilment")
@@ -111,7 +137,7 @@ class Fulfilment(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.order_id}/{self.cooperative_id} {self.status}"
+        return f"#{self.order_id}/{self.cooperative_id} {self.get_status_display()}"
 
 
 class OrderLine(models.Model):
@@ -127,12 +153,20 @@ class OrderLine(models.Model):
         SHORTFALL = "shortfall", _("shortfall (less arrived)")
         QUALITY = "quality", _("quality rejection")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
-    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="order_lines")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    fulfilment = models.ForeignKey(
+        Fulfilment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("fulfilment")
+    )
+    listing = models.ForeignKey(
+        Listing, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("listing")
+    )
     quantity = models.DecimalField(_("quantity ordered"), **QUANTITY)
     unit_price = models.DecimalField(_("unit price (CNY)"), **MONEY)
-    price_source = models.CharField(max_length=10, choices=PriceSource.choices)
+    price_source = models.CharField(
+        max_length=10, choices=PriceSource.choices, verbose_name=_("price source")
+    )
     confirmed_quantity = models.DecimalField(
         _("quantity confirmed"), null=True, blank=True, **QUANTITY
     )
@@ -184,11 +218,17 @@ class PickAllocation(models.Model):
     """Which lot supplies how much of a line (the pick list): drawn when the part is packed,
     first in first out unless the manager picks lots."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="picks")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="picks")
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="picks", verbose_name=_("order line")
+    )
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="picks", verbose_name=_("lot")
+    )
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
 
     class Meta:
+        verbose_name = _("pick")
+        verbose_name_plural = _("picks")
         constraints = [
             models.UniqueConstraint(fields=["line", "lot"], name="pick_one_per_line_lot"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="pick_quantity_gt_0"),
@@ -202,17 +242,28 @@ class OrderEvent(models.Model):
     """Every change of an order: who, when, from, to, and a note. The backbone that notices,
     webhooks and reports will read."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+    )
     fulfilment = models.ForeignKey(
-        Fulfilment, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Fulfilment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("fulfilment"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("actor"),
     )  # null: the system (expiry, standing orders)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    from_status = models.CharField(max_length=20, blank=True, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=20, verbose_name=_("to status"))
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["id"]
@@ -220,7 +271,9 @@ class OrderEvent(models.Model):
         verbose_name_plural = _("order events")
 
     def __str__(self):
-        return f"#{self.order_id}: {self.from_status or '∅'} → {self.to_status}"
+        labels = dict(FulfilmentStatus.choices)
+        before = labels.get(self.from_status, self.from_status or "∅")
+        return f"#{self.order_id}: {before} → {labels.get(self.to_status, self.to_status)}"
 
 
 class StandingOrder(models.Model):
@@ -229,10 +282,17 @@ class StandingOrder(models.Model):
     runs are the record of what was ordered."""
 
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.CASCADE, related_name="standing_orders"
+        BuyerOrganisation,
+        on_delete=models.CASCADE,
+        related_name="standing_orders",
+        verbose_name=_("buyer organisation"),
     )
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="standing_orders")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="standing_orders", verbose_name=_("store")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("created by")
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"), help_text=_("0 = Monday … 6 = Sunday (Asia/Shanghai)")
     )
@@ -258,7 +318,7 @@ class StandingOrder(models.Model):
     )
     stopped_reason = models.CharField(_("why it stopped"), max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("standing order")
@@ -274,17 +334,27 @@ class StandingOrder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organisation} every weekday {self.weekday}"
+        return gettext("%(organisation)s every %(weekday)s") % {
+            "organisation": self.organisation,
+            "weekday": WEEKDAY_NAMES[self.weekday],
+        }
 
 
 class StandingOrderLine(models.Model):
     standing_order = models.ForeignKey(
-        StandingOrder, on_delete=models.CASCADE, related_name="lines"
+        StandingOrder,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("standing order"),
     )
-    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="+")
+    listing = models.ForeignKey(
+        Listing, on_delete=models.PROTECT, related_name="+", verbose_name=_("listing")
+    )
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
 
     class Meta:
+        verbose_name = _("standing order line")
+        verbose_name_plural = _("standing order lines")
         constraints = [
             models.UniqueConstraint(
                 fields=["standing_order", "listing"], name="standing_line_one_per_listing"
@@ -307,16 +377,28 @@ class StandingOrderRun(models.Model):
         MISSED = "missed", _("missed (the job did not run in time)")
 
     # PROTECT: the run history outlives anything that tries to delete its standing order.
-    standing_order = models.ForeignKey(StandingOrder, on_delete=models.PROTECT, related_name="runs")
+    standing_order = models.ForeignKey(
+        StandingOrder,
+        on_delete=models.PROTECT,
+        related_name="runs",
+        verbose_name=_("standing order"),
+    )
     period = models.DateField(_("period (the day it was due)"))
     order = models.OneToOneField(
-        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="standing_run"
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="standing_run",
+        verbose_name=_("order"),
     )
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, verbose_name=_("outcome"))
+    message = models.TextField(blank=True, verbose_name=_("message"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("standing order run")
+        verbose_name_plural = _("standing order runs")
         constraints = [
             models.UniqueConstraint(
                 fields=["standing_order", "period"], name="standing_run_once_per_period"
@@ -324,4 +406,4 @@ class StandingOrderRun(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.standing_order_id} @ {self.period}: {self.outcome}"
+        return f"{self.standing_order_id} @ {self.period}: {self.get_outcome_display()}"

@@ -3,8 +3,11 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import npgettext
 
+from backend import formatting
 from suppliers.models import Cooperative, Household
 
 QUANTITY = {"max_digits": 12, "decimal_places": 3}  # up to 999,999,999.999 units
@@ -15,7 +18,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}  # CNY, exact to the fen
 
 class Unit(models.TextChoices):
     KG = "kg", _("kilogram")
-    JIN = "jin", _("jin (斤, 0.5 kg)")
+    JIN = "jin", _("jin (0.5 kg)")
     G = "g", _("gram")
     JAR = "jar", _("jar")
     BOTTLE = "bottle", _("bottle")
@@ -23,6 +26,29 @@ class Unit(models.TextChoices):
     CASE = "case", _("case")
     BUNDLE = "bundle", _("bundle")
     PIECE = "piece", _("piece")
+
+
+def unit_name(unit: str, quantity: Decimal = Decimal(2)) -> str:
+    """The unit as a message says it after a quantity ("50 公斤", "50 kg", "1 jar", "2 jars");
+    the choice labels above are the admin's longer names."""
+    n = 1 if quantity == 1 else 2
+    names = {
+        Unit.KG: npgettext("unit", "kg", "kg", n),
+        Unit.JIN: npgettext("unit", "jin", "jin", n),
+        Unit.G: npgettext("unit", "g", "g", n),
+        Unit.JAR: npgettext("unit", "jar", "jars", n),
+        Unit.BOTTLE: npgettext("unit", "bottle", "bottles", n),
+        Unit.BOX: npgettext("unit", "box", "boxes", n),
+        Unit.CASE: npgettext("unit", "case", "cases", n),
+        Unit.BUNDLE: npgettext("unit", "bundle", "bundles", n),
+        Unit.PIECE: npgettext("unit", "piece", "pieces", n),
+    }
+    return names.get(unit, unit)
+
+
+def quantity_text(quantity: Decimal, unit: str) -> str:
+    """A quantity of a unit as messages write it, in the language read: "50 公斤"."""
+    return formatting.quantity(quantity, lazy(unit_name, str)(unit, quantity))
 
 
 class Category(models.Model):
@@ -81,8 +107,8 @@ class Product(models.Model):
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
     description = models.TextField(_("description"), blank=True, max_length=2000)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("product")
@@ -143,8 +169,8 @@ class Listing(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("listing")
@@ -229,7 +255,7 @@ class Lot(models.Model):
     households = models.ManyToManyField(
         Household, through="LotContribution", related_name="lots", verbose_name=_("households")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("lot")
@@ -299,7 +325,7 @@ class NegotiatedPrice(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
     note = models.CharField(_("note"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("negotiated price")
@@ -317,12 +343,17 @@ class NegotiatedPrice(models.Model):
 
 class NegotiatedPriceTier(models.Model):
     negotiated_price = models.ForeignKey(
-        NegotiatedPrice, on_delete=models.CASCADE, related_name="tiers"
+        NegotiatedPrice,
+        on_delete=models.CASCADE,
+        related_name="tiers",
+        verbose_name=_("negotiated price"),
     )
     min_quantity = models.DecimalField(_("from quantity"), **QUANTITY)
     unit_price = models.DecimalField(_("unit price (CNY)"), **MONEY)
 
     class Meta:
+        verbose_name = _("negotiated price tier")
+        verbose_name_plural = _("negotiated price tiers")
         ordering = ["min_quantity"]
         constraints = [
             models.UniqueConstraint(

@@ -8,9 +8,10 @@ from itertools import pairwise
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
+from backend import formatting
 from backend.errors import Conflict
 from backend.integrity import violated_constraint
 from backend.services import model_create, model_update
@@ -29,6 +30,7 @@ from .models import (
     NegotiatedPriceTier,
     PriceTier,
     Product,
+    quantity_text,
 )
 
 
@@ -49,9 +51,9 @@ def category_update(*, category: Category, data: dict) -> Category:
     parent = data.get("parent")
     while parent is not None:
         if parent.pk == category.pk:
-            raise ValidationError({"parent": "A category cannot sit below itself."})
+            raise ValidationError({"parent": _("A category cannot sit below itself.")})
         parent = parent.parent
-    category, _ = model_update(instance=category, data=data)
+    category, _changed = model_update(instance=category, data=data)
     return category
 
 
@@ -80,7 +82,7 @@ def product_update(*, product: Product, data: dict) -> Product:
     data = dict(data)
     if "name_zh" in data:
         data["pinyin"] = pinyin_for_search(data["name_zh"])
-    product, _ = model_update(instance=product, data=data)
+    product, _changed = model_update(instance=product, data=data)
     return product
 
 
@@ -91,27 +93,34 @@ def _validate_tiers(tiers: list[dict], min_order_quantity: Decimal) -> list[dict
     """Tiers must start at or below the minimum order (every allowed quantity has a price),
     rise strictly in quantity and never rise in price: buying more never costs more per unit."""
     if not tiers:
-        raise ValidationError({"tiers": "A listing needs at least one price tier."})
+        raise ValidationError({"tiers": _("A listing needs at least one price tier.")})
     ordered = sorted(tiers, key=lambda tier: tier["min_quantity"])
     if len({tier["min_quantity"] for tier in ordered}) != len(ordered):
-        raise ValidationError({"tiers": "Two tiers start at the same quantity."})
+        raise ValidationError({"tiers": _("Two tiers start at the same quantity.")})
     if ordered[0]["min_quantity"] > min_order_quantity:
         raise ValidationError(
             {
-                "tiers": (
-                    f"The first tier starts at {ordered[0]['min_quantity']}, above the minimum "
-                    f"order quantity {min_order_quantity}: some quantities would have no price."
+                "tiers": _(
+                    "The first tier starts at %(first)s, above the minimum order quantity "
+                    "%(minimum)s: some quantities would have no price."
                 )
+                % {
+                    "first": formatting.quantity(ordered[0]["min_quantity"]),
+                    "minimum": formatting.quantity(min_order_quantity),
+                }
             }
         )
     for lower, higher in pairwise(ordered):
         if higher["unit_price"] > lower["unit_price"]:
             raise ValidationError(
                 {
-                    "tiers": (
-                        f"The tier from {higher['min_quantity']} costs more per unit than the tier "
-                        f"from {lower['min_quantity']}."
+                    "tiers": _(
+                        "The tier from %(higher)s costs more per unit than the tier from %(lower)s."
                     )
+                    % {
+                        "higher": formatting.quantity(higher["min_quantity"]),
+                        "lower": formatting.quantity(lower["min_quantity"]),
+                    }
                 }
             )
     return ordered
@@ -133,9 +142,12 @@ def _check_one_live(listing: Listing) -> None:
     )
     if other is not None:
         raise Conflict(
-            f"This cooperative already has a live listing (#{other}) for this product and "
-            "grade; pause it first.",
-            fields={"status": ["Another live listing exists."]},
+            _(
+                "This cooperative already has a live listing (#%(listing)s) for this product "
+                "and grade; pause it first."
+            )
+            % {"listing": other},
+            fields={"status": [_("Another live listing exists.")]},
             existing_listing=other,
         )
 
@@ -143,7 +155,7 @@ def _check_one_live(listing: Listing) -> None:
 def _apply_status(listing: Listing, requested: str) -> None:
     """Sellers choose draft, active or paused; sold out follows from stock."""
     if requested == Listing.Status.SOLD_OUT:
-        raise ValidationError({"status": "Sold out is set from stock, not by hand."})
+        raise ValidationError({"status": _("Sold out is set from stock, not by hand.")})
     if requested == Listing.Status.ACTIVE and listing.available_quantity <= 0:
         requested = Listing.Status.SOLD_OUT
     listing.status = requested
@@ -163,8 +175,8 @@ def _save_listing(listing: Listing) -> None:
             raise  # not the race below: a bug, for the API's handler to log
         # A concurrent publish won the race for the live slot.
         raise Conflict(
-            "Another live listing for this product and grade was just published.",
-            fields={"status": ["Another live listing exists."]},
+            _("Another live listing for this product and grade was just published."),
+            fields={"status": [_("Another live listing exists.")]},
         ) from exc
 
 
@@ -253,25 +265,30 @@ def lot_receive(
     """
     households: list[Household] = [entry["household"] for entry in contributions]
     if not contributions:
-        raise ValidationError({"contributions": "Name the households that supplied this lot."})
+        raise ValidationError({"contributions": _("Name the households that supplied this lot.")})
     if len({household.pk for household in households}) != len(households):
-        raise ValidationError({"contributions": "A household appears twice."})
+        raise ValidationError({"contributions": _("A household appears twice.")})
     foreign = [h.pk for h in households if h.cooperative_id != listing.cooperative_id]
     if foreign:
         raise ValidationError(
             {
-                "contributions": (
-                    f"Households {foreign} are not members of this listing's cooperative."
+                "contributions": _(
+                    "Households %(households)s are not members of this listing's cooperative."
                 )
+                % {"households": ", ".join(str(pk) for pk in foreign)}
             }
         )
     total = sum((entry["quantity"] for entry in contributions), Decimal(0))
     if total != quantity:
         raise ValidationError(
             {
-                "contributions": (
-                    f"The contributions add up to {total}, not the lot quantity {quantity}."
+                "contributions": _(
+                    "The contributions add up to %(total)s, not the lot quantity %(quantity)s."
                 )
+                % {
+                    "total": quantity_text(total, listing.unit),
+                    "quantity": quantity_text(quantity, listing.unit),
+                }
             }
         )
     _check_harvest_date(harvest_date)
@@ -279,8 +296,8 @@ def lot_receive(
     listing = stock.listing_lock(listing.pk)
     if Lot.objects.filter(listing=listing, code=code).exists():
         raise Conflict(
-            f"Lot {code} was already received for this listing.",
-            fields={"code": ["Already received."]},
+            _("Lot %(code)s was already received for this listing.") % {"code": code},
+            fields={"code": [_("Already received.")]},
         )
     lot = model_create(
         Lot, listing=listing, code=code, harvest_date=harvest_date, quantity=quantity, notes=notes
@@ -295,13 +312,13 @@ def lot_receive(
 
 def _check_harvest_date(harvest_date: datetime.date) -> None:
     if harvest_date > timezone.localdate():
-        raise ValidationError({"harvest_date": "The harvest date is in the future."})
+        raise ValidationError({"harvest_date": _("The harvest date is in the future.")})
     if harvest_date < EARLIEST_HARVEST:
         # Packing draws the oldest lot first: a mistyped year would be picked before all.
         raise ValidationError(
             {
-                "harvest_date": gettext("The harvest date is before %(earliest)s.")
-                % {"earliest": EARLIEST_HARVEST.isoformat()}
+                "harvest_date": _("The harvest date is before %(earliest)s.")
+                % {"earliest": formatting.date(EARLIEST_HARVEST)}
             }
         )
 
@@ -310,7 +327,7 @@ def lot_update(*, lot: Lot, data: dict) -> Lot:
     """Correct a lot's notes or harvest date; quantities are fixed once received."""
     if "harvest_date" in data:
         _check_harvest_date(data["harvest_date"])
-    lot, _ = model_update(instance=lot, data=data)
+    lot, _changed = model_update(instance=lot, data=data)
     return lot
 
 
@@ -331,7 +348,7 @@ def negotiated_price_create(
     tiers follow the same rules as public ones; ranges for the same buyer and listing may not
     overlap (one price applies on any day)."""
     if valid_until < valid_from:
-        raise ValidationError({"valid_until": "The range ends before it starts."})
+        raise ValidationError({"valid_until": _("The range ends before it starts.")})
     ordered = _validate_tiers(tiers, listing.min_order_quantity)
     stock.listing_lock(listing.pk)  # serialise overlapping creations for this listing
     overlapping = NegotiatedPrice.objects.filter(
@@ -342,8 +359,13 @@ def negotiated_price_create(
     ).values_list("pk", flat=True)
     if overlapping:
         raise Conflict(
-            "This buyer already has a negotiated price for this listing in that period.",
-            fields={"valid_from": [f"Overlaps negotiated price {list(overlapping)}."]},
+            _("This buyer already has a negotiated price for this listing in that period."),
+            fields={
+                "valid_from": [
+                    _("Overlaps negotiated price %(prices)s.")
+                    % {"prices": ", ".join(str(pk) for pk in overlapping)}
+                ]
+            },
         )
     negotiated = model_create(
         NegotiatedPrice,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from backend.errors import Conflict
 
 from .catalog_cache import catalog_changed
-from .models import MAX_STOCK, Listing
+from .models import MAX_STOCK, Listing, quantity_text
 
 
 def listing_lock(listing_id: int) -> Listing:
@@ -72,7 +72,11 @@ def stock_receive(*, listing_id: int, quantity: Decimal) -> Listing:
                 "This listing already holds %(on_hand)s; adding %(quantity)s would pass the "
                 "most one listing can hold (%(max)s). Receive it on another listing."
             )
-            % {"on_hand": listing.stock_on_hand, "quantity": quantity, "max": MAX_STOCK},
+            % {
+                "on_hand": quantity_text(listing.stock_on_hand, listing.unit),
+                "quantity": quantity_text(quantity, listing.unit),
+                "max": quantity_text(MAX_STOCK, listing.unit),
+            },
             fields={"quantity": [gettext("More than the listing can hold.")]},
         )
     listing.stock_on_hand += quantity

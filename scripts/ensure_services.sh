@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Start local PostgreSQL and Redis when they are installed but not running, for `make test`.
+# Start local PostgreSQL and Redis when they are installed but not running, and install GNU
+# gettext when it is missing, for `make test`.
 # Usage: ensure_services.sh DATABASE_URL REDIS_URL. Services elsewhere are left alone.
 set -euo pipefail
 db_url=${1:?DATABASE_URL}
 redis_url=${2:?REDIS_URL}
+
+# The message catalogue check (tests/backend/test_translations.py) runs GNU gettext's tools.
+if ! command -v msgfmt >/dev/null || ! command -v msgen >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing gettext (msgfmt, msgmerge, msgen)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null
+  else
+    echo "GNU gettext is not installed: apt-get install gettext (or brew install gettext)" >&2
+    exit 1
+  fi
+fi
 
 is_local() { [[ "$1" =~ @?(127\.0\.0\.1|localhost)(:|/|$) ]]; }
 

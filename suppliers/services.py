@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from backend.errors import Conflict
 from backend.services import model_create, model_update
@@ -46,7 +47,7 @@ def cooperative_create(
 def cooperative_update(*, cooperative: Cooperative, data: dict) -> Cooperative:
     data = dict(data)
     managers = data.pop("managers", None)
-    cooperative, _ = model_update(instance=cooperative, data=data)
+    cooperative, _changed = model_update(instance=cooperative, data=data)
     if managers is not None:
         cooperative.managers.set(managers)
     return cooperative
@@ -73,7 +74,7 @@ def household_create(
 
 
 def household_update(*, household: Household, data: dict) -> Household:
-    household, _ = model_update(instance=household, data=data)
+    household, _changed = model_update(instance=household, data=data)
     return household
 
 
@@ -82,7 +83,7 @@ def household_delete(*, household: Household) -> None:
     household shares depend on it."""
     if household.contributions.exists():
         raise Conflict(
-            "This household supplied lots and cannot be deleted.",
-            fields={"id": ["Has lot contributions."]},
+            _("This household supplied lots and cannot be deleted."),
+            fields={"id": [_("Has lot contributions.")]},
         )
     household.delete()

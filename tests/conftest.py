@@ -19,6 +19,11 @@ from tests.factories import (
     StoreFactory,
     UserFactory,
 )
+from tests.languages import (  # noqa: F401 (the language walk: fixture and hooks)
+    pytest_generate_tests,
+    pytest_sessionfinish,
+    request_language,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from backend import formatting
 from backend.errors import Forbidden
 from backend.money import MAX_AMOUNT, round_fen
 from buyers.models import Store
@@ -158,8 +159,8 @@ def order_place(
         if sum(entry[2] for entry in priced.values()) > MAX_AMOUNT:
             raise ValidationError(
                 {
-                    "lines": _("This order comes to more than ¥%(maximum)s; split it into several.")
-                    % {"maximum": MAX_AMOUNT}
+                    "lines": _("This order comes to more than %(maximum)s; split it into several.")
+                    % {"maximum": formatting.money(MAX_AMOUNT)}
                 }
             )
         by_cooperative: dict[int, list[int]] = defaultdict(list)

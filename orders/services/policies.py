@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from backend import formatting
+from backend.formatting import message
 from buyers.models import Membership
-from products.models import Listing
+from products.models import Listing, quantity_text
 from suppliers.models import Cooperative
 
 from ..exceptions import BelowMinimumOrderValue
@@ -79,22 +82,21 @@ class BuyerRequest:
         quantity, unit = line.quantity, listing.unit
         if quantity < listing.min_order_quantity:
             found.errors[f"{at}.quantity"] = [
-                _("The minimum order is %(minimum)s %(unit)s.")
-                % {"minimum": fmt(listing.min_order_quantity), "unit": unit}
+                _("The minimum order is %(minimum)s.")
+                % {"minimum": quantity_text(listing.min_order_quantity, unit)}
             ]
         elif (quantity - listing.min_order_quantity) % listing.order_increment:
             found.errors[f"{at}.quantity"] = [
-                _("Order %(minimum)s %(unit)s plus steps of %(step)s.")
+                _("Order %(minimum)s plus steps of %(step)s.")
                 % {
-                    "minimum": fmt(listing.min_order_quantity),
-                    "unit": unit,
-                    "step": fmt(listing.order_increment),
+                    "minimum": quantity_text(listing.min_order_quantity, unit),
+                    "step": quantity_text(listing.order_increment, unit),
                 }
             ]
         elif quantity > listing.available_quantity:
             found.shortages[f"{at}.quantity"] = [
-                _("Only %(available)s %(unit)s available.")
-                % {"available": fmt(listing.available_quantity), "unit": unit}
+                _("Only %(available)s available.")
+                % {"available": quantity_text(listing.available_quantity, unit)}
             ]
             found.available[str(listing.pk)] = fmt(listing.available_quantity)
         if too_soon:
@@ -133,33 +135,43 @@ class StandingRun(BuyerRequest):
     def line(self, *, at, listing, line, too_soon, found):
         if listing is None:
             found.adjusted.append(
-                _("listing %(listing)s: not on sale, left out") % {"listing": line.listing_id}
+                message(
+                    gettext_lazy("listing %(listing)s: not on sale, left out"),
+                    {"listing": line.listing_id},
+                )
             )
             return Decimal(0)
         name = {"product": listing.product.name_zh, "listing": listing.pk}
         if too_soon:
             found.adjusted.append(
-                _("%(product)s (%(listing)s): needs %(days)s days to prepare, left out")
-                % {**name, "days": listing.lead_time_days}
+                message(
+                    gettext_lazy(
+                        "%(product)s (%(listing)s): needs %(days)s days to prepare, left out"
+                    ),
+                    {**name, "days": listing.lead_time_days},
+                )
             )
             return Decimal(0)
         allowed = _largest_allowed(listing, line.quantity)
         if allowed != line.quantity:
             found.adjusted.append(
-                _("%(product)s (%(listing)s): %(allowed)s of %(wanted)s %(unit)s")
-                % {
-                    **name,
-                    "allowed": fmt(allowed),
-                    "wanted": fmt(line.quantity),
-                    "unit": listing.unit,
-                }
+                message(
+                    gettext_lazy("%(product)s (%(listing)s): %(allowed)s of %(wanted)s"),
+                    {
+                        **name,
+                        "allowed": formatting.quantity(allowed),
+                        "wanted": quantity_text(line.quantity, listing.unit),
+                    },
+                )
             )
         return allowed
 
     def parts_below_minimum(self, *, parts, found):
         """Only the parts below their minimum are dropped; the rest is still placed."""
         for part in parts:
-            found.adjusted.append(_below_minimum_text(part) + " " + str(_("Left out.")))
+            found.adjusted.append(
+                formatting.join(" ", [_below_minimum_text(part), gettext_lazy("Left out.")])
+            )
         return parts
 
     def approved_by(self, *, total, membership, user):
@@ -169,10 +181,14 @@ class StandingRun(BuyerRequest):
 
 
 def _below_minimum_text(part: Part) -> str:
-    return _(
-        "%(cooperative)s delivers orders from ¥%(minimum)s; your part comes to ¥%(subtotal)s."
-    ) % {
-        "cooperative": part.cooperative.name_zh,
-        "minimum": part.cooperative.min_order_value,
-        "subtotal": part.subtotal,
-    }
+    """Lazy: a standing order's run e-mails it in each reader's language."""
+    return message(
+        gettext_lazy(
+            "%(cooperative)s delivers orders from %(minimum)s; your part comes to %(subtotal)s."
+        ),
+        {
+            "cooperative": part.cooperative.name_zh,
+            "minimum": formatting.money(part.cooperative.min_order_value),
+            "subtotal": formatting.money(part.subtotal),
+        },
+    )

@@ -14,10 +14,11 @@ from backend.errors import Forbidden
 from backend.services import model_create, model_update
 from buyers.access import is_member_of, membership_of
 from buyers.models import Membership
+from products.models import quantity_text
 from products.selectors import listing_list
 
 from ..models import StandingOrder, StandingOrderLine
-from .policies import LineRequest, fmt
+from .policies import LineRequest
 from .standing_runs import standing_order_run, standing_orders_place_due, why_stopped
 
 __all__ = [
@@ -60,8 +61,11 @@ def _check_lines(*, buyer: User, lines: list[LineRequest], lead_days: int) -> No
         minimum, step = listing.min_order_quantity, listing.order_increment
         if line.quantity < minimum or (line.quantity - minimum) % step:
             errors[f"{at}.quantity"] = [
-                _("Order %(minimum)s %(unit)s plus steps of %(step)s.")
-                % {"minimum": fmt(minimum), "unit": listing.unit, "step": fmt(step)}
+                _("Order %(minimum)s plus steps of %(step)s.")
+                % {
+                    "minimum": quantity_text(minimum, listing.unit),
+                    "step": quantity_text(step, listing.unit),
+                }
             ]
         if listing.lead_time_days > lead_days:
             errors[f"{at}.listing"] = [

@@ -10,10 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from backend import formatting
 from backend.errors import DomainError
+from backend.formatting import message
 from backend.integrity import violated_constraint
 from buyers.access import is_member_of
 from buyers.models import Membership
@@ -31,51 +34,76 @@ Outcome = StandingOrderRun.Outcome
 
 def _notify_team(standing: StandingOrder, subject: str, body: str) -> None:
     """E-mail the organisation's members that have an address (console on the embedded
-    default). Sent after commit, so a rolled-back run tells nobody anything."""
-    recipients = [
-        m.user.email
-        for m in standing.organisation.memberships.select_related("user")
-        if m.user.email and m.user.is_active
-    ]
-    if not recipients:
+    default), each in the language of their account: ``subject`` and ``body`` are lazy
+    messages (backend.formatting.message), read once per language. Sent after commit, so a
+    rolled-back run tells nobody anything."""
+    by_language: dict[str, list[str]] = {}
+    for m in standing.organisation.memberships.select_related("user").order_by("user_id"):
+        if m.user.email and m.user.is_active:
+            by_language.setdefault(m.user.language_for_notices, []).append(m.user.email)
+    if not by_language:
         return
 
     def send():
+        messages = []
+        for language, recipients in sorted(by_language.items()):
+            with translation.override(language):
+                messages.append((str(subject), str(body), None, recipients))
         try:
-            send_mass_mail([(subject, body, None, recipients)], fail_silently=False)
+            send_mass_mail(messages, fail_silently=False)
         except Exception:
             logger.exception("could not e-mail about standing order %s", standing.pk)
 
     transaction.on_commit(send)
 
 
-def _notify_run(run: StandingOrderRun) -> None:
-    subject = _("Standing order %(standing)s: %(outcome)s (%(period)s)") % {
-        "standing": run.standing_order_id,
-        "outcome": run.get_outcome_display(),
-        "period": run.period,
-    }
-    _notify_team(run.standing_order, subject, run.message)
+def _creators_language(standing: StandingOrder):
+    """What the run keeps (its message, why it stopped, the order's note) reads in the
+    language of the standing order's creator, in whose name it orders; e-mails are read in
+    each recipient's."""
+    return translation.override(standing.created_by.language_for_notices)
+
+
+def _kept(standing: StandingOrder, text) -> str:
+    with _creators_language(standing):
+        return str(text)
+
+
+def _notify_run(run: StandingOrderRun, body) -> None:
+    subject = message(
+        _("Standing order %(standing)s: %(outcome)s (%(period)s)"),
+        {
+            "standing": run.standing_order_id,
+            "outcome": Outcome(run.outcome).label,  # lazy, read per recipient
+            "period": formatting.date(run.period),
+        },
+    )
+    _notify_team(run.standing_order, subject, body)
 
 
 def why_stopped(standing: StandingOrder) -> str:
     """Why it may not run any more ("" if it may): it orders in its creator's name."""
     creator = standing.created_by
     if not creator.is_active:
-        return _("Its creator %(name)s was deactivated.") % {"name": creator.name}
+        return message(_("Its creator %(name)s was deactivated."), {"name": creator.name})
     if not is_member_of(creator, standing.organisation_id):
-        return _("Its creator %(name)s left the organisation.") % {"name": creator.name}
+        return message(_("Its creator %(name)s left the organisation."), {"name": creator.name})
     return ""
 
 
 def _stop(standing: StandingOrder, reason: str) -> None:
     with transaction.atomic():
-        StandingOrder.objects.filter(pk=standing.pk).update(is_active=False, stopped_reason=reason)
-        subject = _("Standing order %(standing)s stopped") % {"standing": standing.pk}
-        body = _(
-            "Standing order %(standing)s will not be placed any more. %(reason)s Make a new "
-            "one if the organisation still needs it."
-        ) % {"standing": standing.pk, "reason": reason}
+        StandingOrder.objects.filter(pk=standing.pk).update(
+            is_active=False, stopped_reason=_kept(standing, reason)
+        )
+        subject = message(_("Standing order %(standing)s stopped"), {"standing": standing.pk})
+        body = message(
+            _(
+                "Standing order %(standing)s will not be placed any more. %(reason)s Make a new "
+                "one if the organisation still needs it."
+            ),
+            {"standing": standing.pk, "reason": reason},
+        )
         _notify_team(standing, subject, body)
 
 
@@ -87,27 +115,45 @@ def _policy(standing: StandingOrder) -> StandingRun:
     return StandingRun(cap=standing.approved_cap, cap_set_by=setter)
 
 
-def _outcome(run: StandingOrderRun, placement) -> None:
-    order, adjusted = placement.order, "; ".join(placement.adjusted)
+def _outcome(run: StandingOrderRun, placement):
+    """The run's outcome, and its message (lazy: stored in one language, e-mailed in each)."""
+    order = placement.order
+    adjusted = formatting.join(pgettext_lazy("list separator", "; "), placement.adjusted)
     run.order = order
     if order is None:
-        run.message = _("Not placed: nothing could be ordered. %(adjusted)s") % {
-            "adjusted": adjusted
-        }
-        return
-    if adjusted:
+        return message(
+            _("Not placed: nothing could be ordered. %(adjusted)s"), {"adjusted": adjusted}
+        )
+    if placement.adjusted:
         run.outcome = Outcome.PARTIAL
-        run.message = _("Order %(order)s placed in part: %(adjusted)s") % {
-            "order": order.pk,
-            "adjusted": adjusted,
-        }
+        text = message(
+            _("Order %(order)s placed in part: %(adjusted)s"),
+            {"order": order.pk, "adjusted": adjusted},
+        )
     else:
         run.outcome = Outcome.PLACED
-        run.message = _("Order %(order)s placed.") % {"order": order.pk}
+        text = message(_("Order %(order)s placed."), {"order": order.pk})
     if order.status == FulfilmentStatus.PENDING_APPROVAL:
-        run.message += " " + _(
-            "It comes to ¥%(total)s, above the approval threshold, and waits for an approver."
-        ) % {"total": order.total}
+        waits = message(
+            _("It comes to %(total)s, above the approval threshold, and waits for an approver."),
+            {"total": formatting.money(order.total)},
+        )
+        text = formatting.join(" ", [text, waits])
+    return text
+
+
+def _refusal(exc: Exception):
+    """What refused the whole run, as a lazy message: a domain error's message, or each
+    field's messages of a validation error (the field paths are for machines)."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    errors = exc.error_dict.values() if hasattr(exc, "error_dict") else [exc.error_list]
+    parts = [
+        message(error.message, error.params or {})
+        for field_errors in errors
+        for error in field_errors
+    ]
+    return formatting.join(pgettext_lazy("list separator", "; "), parts)
 
 
 def standing_order_run(
@@ -129,28 +175,27 @@ def standing_order_run(
             return None  # this period already ran (or is running in another job)
         lines = [LineRequest(line.listing_id, line.quantity) for line in standing.lines.all()]
         try:
-            with transaction.atomic():
+            # Whatever the placement writes or says in words reads in the creator's language.
+            with transaction.atomic(), _creators_language(standing):
                 placement = order_place(
                     user=standing.created_by,
                     store=standing.store,
                     lines=lines,
                     requested_delivery_date=max(period, today)
                     + datetime.timedelta(days=standing.lead_days),
-                    note=_("standing order %(standing)s") % {"standing": standing.pk},
+                    note=str(_("standing order %(standing)s") % {"standing": standing.pk}),
                     standing_order=standing,
                     policy=_policy(standing),
                 )
         except (ValidationError, DomainError) as exc:
-            message = getattr(exc, "message", None) or "; ".join(
-                f"{k}: {' '.join(map(str, v))}" for k, v in getattr(exc, "message_dict", {}).items()
-            )
-            run.message = _("Not placed: %(reason)s") % {"reason": message}
+            text = message(_("Not placed: %(reason)s"), {"reason": _refusal(exc)})
         else:
-            _outcome(run, placement)
+            text = _outcome(run, placement)
+        run.message = _kept(standing, text)
         run.save(update_fields=["order", "outcome", "message"])
         waits = run.order is not None and run.order.status == FulfilmentStatus.PENDING_APPROVAL
         if run.outcome != Outcome.PLACED or waits:
-            _notify_run(run)  # the team has something to do: fill a gap, or approve
+            _notify_run(run, text)  # the team has something to do: fill a gap, or approve
         return run
 
 
@@ -158,9 +203,11 @@ def _record_missed(standing: StandingOrder, periods: list[datetime.date]) -> int
     """Periods too old to place now: a run row each (so they are not tried again) and one
     message to the team."""
     limit = settings.STANDING_ORDER_CATCH_UP_DAYS
-    message = _(
-        "Not placed: the job did not run on the day, and it is more than %(days)s days ago."
-    ) % {"days": limit}
+    text = message(
+        _("Not placed: the job did not run on the day, and it is more than %(days)s days ago."),
+        {"days": limit},
+    )
+    stored = _kept(standing, text)
     recorded = []
     with transaction.atomic():
         for period in periods:
@@ -170,19 +217,25 @@ def _record_missed(standing: StandingOrder, periods: list[datetime.date]) -> int
                         standing_order=standing,
                         period=period,
                         outcome=Outcome.MISSED,
-                        message=message,
+                        message=stored,
                     )
-                recorded.append(str(period))
+                recorded.append(period)
             except IntegrityError as exc:
                 if violated_constraint(exc) != ONCE_PER_PERIOD:
                     raise
                 continue  # another job got there first
         if recorded:
-            subject = _("Standing order %(standing)s: missed %(periods)s") % {
-                "standing": standing.pk,
-                "periods": ", ".join(recorded),
-            }
-            _notify_team(standing, subject, message)
+            subject = message(
+                _("Standing order %(standing)s: missed %(periods)s"),
+                {
+                    "standing": standing.pk,
+                    "periods": formatting.join(
+                        pgettext_lazy("list separator", ", "),
+                        [formatting.date(period) for period in recorded],
+                    ),
+                },
+            )
+            _notify_team(standing, subject, text)
     return len(recorded)
 
 

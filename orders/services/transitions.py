@@ -14,12 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from backend.errors import Conflict
 from backend.money import round_fen
 from products import stock
-from products.models import Lot
+from products.models import Lot, quantity_text
 
 from .. import lifecycle
 from ..access import actors_for
@@ -39,15 +40,25 @@ def _lock(fulfilment_id: int) -> Fulfilment:
     return fulfilment
 
 
+def _quantity(line: OrderLine, quantity: Decimal) -> str:
+    return quantity_text(quantity, line.listing.unit)
+
+
 def _lines(fulfilment: Fulfilment) -> list[OrderLine]:
-    return list(fulfilment.lines.order_by("pk"))
+    # The listing for its unit, which messages name ("confirm between 0 and 50 公斤").
+    return list(fulfilment.lines.select_related("listing").order_by("pk"))
 
 
 def _check_named_lines(named: Iterable[int], lines: list[OrderLine], field: str) -> None:
     """Lines a request names must be lines of this fulfilment."""
     unknown = set(named) - {line.pk for line in lines}
     if unknown:
-        raise ValidationError({field: f"Lines {sorted(unknown)} are not part of this fulfilment."})
+        raise ValidationError(
+            {
+                field: _("Lines %(lines)s are not part of this fulfilment.")
+                % {"lines": ", ".join(str(pk) for pk in sorted(unknown))}
+            }
+        )
 
 
 def _recompute(order: Order) -> None:
@@ -133,11 +144,14 @@ def fulfilment_confirm(
         confirmed = quantities.get(line.pk, line.quantity)
         if confirmed < 0 or confirmed > line.quantity:
             raise ValidationError(
-                {"lines": f"Line {line.pk}: confirm between 0 and {line.quantity}."}
+                {
+                    "lines": _("Line %(line)s: confirm between 0 and %(quantity)s.")
+                    % {"line": line.pk, "quantity": _quantity(line, line.quantity)}
+                }
             )
         line.confirmed_quantity = confirmed
     if all(line.confirmed_quantity == 0 for line in lines):
-        raise ValidationError({"lines": "Nothing confirmed: reject the order instead."})
+        raise ValidationError({"lines": _("Nothing confirmed: reject the order instead.")})
     listings = stock.listings_lock(line.listing_id for line in lines)
     OrderLine.objects.bulk_update(lines, ["confirmed_quantity"])
     short = []
@@ -157,7 +171,7 @@ def fulfilment_reject(*, fulfilment: Fulfilment, user: User, reason: str) -> Ful
     fulfilment = _lock(fulfilment.pk)
     lifecycle.check(fulfilment.status, S.REJECTED, actors_for(user=user, fulfilment=fulfilment))
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the order is rejected."})
+        raise ValidationError({"reason": _("Say why the order is rejected.")})
     _release_all(fulfilment, _lines(fulfilment))
     fulfilment.reason = reason
     _move(fulfilment, S.REJECTED, user, note=reason)
@@ -195,15 +209,29 @@ def fulfilment_pack(
         lots = {lot.pk: lot for lot in _fifo_lots(line.listing_id)}
         if line.pk in picks:
             chosen = picks[line.pk]
-            if len({lot_id for lot_id, _ in chosen}) != len(chosen):
-                raise ValidationError({"picks": f"Line {line.pk}: name each lot once."})
-            if sum(quantity for _, quantity in chosen) != needed:
-                raise ValidationError({"picks": f"Line {line.pk}: picks must add up to {needed}."})
+            if len({lot_id for lot_id, _amount in chosen}) != len(chosen):
+                raise ValidationError(
+                    {"picks": _("Line %(line)s: name each lot once.") % {"line": line.pk}}
+                )
+            if sum(quantity for _lot, quantity in chosen) != needed:
+                raise ValidationError(
+                    {
+                        "picks": _("Line %(line)s: picks must add up to %(quantity)s.")
+                        % {"line": line.pk, "quantity": _quantity(line, needed)}
+                    }
+                )
             for lot_id, quantity in chosen:
                 lot = lots.get(lot_id)
                 if lot is None or quantity <= 0 or quantity > lot.quantity - lot.quantity_picked:
                     raise ValidationError(
-                        {"picks": f"Line {line.pk}: lot {lot_id} cannot supply {quantity}."}
+                        {
+                            "picks": _("Line %(line)s: lot %(lot)s cannot supply %(quantity)s.")
+                            % {
+                                "line": line.pk,
+                                "lot": lot_id,
+                                "quantity": _quantity(line, quantity),
+                            }
+                        }
                     )
                 allocations.append((line, lot, quantity))
         else:
@@ -215,9 +243,14 @@ def fulfilment_pack(
                 needed -= take
             if needed > 0:
                 raise Conflict(
-                    f"Line {line.pk}: the listing's lots are {needed} short of the confirmed "
-                    "quantity; record the missing lot first.",
-                    fields={"picks": [f"Line {line.pk} cannot be drawn from lots."]},
+                    _(
+                        "Line %(line)s: the listing's lots are %(quantity)s short of the "
+                        "confirmed quantity; record the missing lot first."
+                    )
+                    % {"line": line.pk, "quantity": _quantity(line, needed)},
+                    fields={
+                        "picks": [_("Line %(line)s cannot be drawn from lots.") % {"line": line.pk}]
+                    },
                 )
     for _line, lot, quantity in allocations:
         Lot.objects.filter(pk=lot.pk).update(quantity_picked=F("quantity_picked") + quantity)
@@ -262,17 +295,26 @@ def fulfilment_deliver(
         quantity, issue, note = accepted.get(line.pk, (line.confirmed_quantity, "", ""))
         if quantity < 0 or quantity > line.confirmed_quantity:
             raise ValidationError(
-                {"lines": f"Line {line.pk}: accept between 0 and {line.confirmed_quantity}."}
+                {
+                    "lines": _("Line %(line)s: accept between 0 and %(quantity)s.")
+                    % {"line": line.pk, "quantity": _quantity(line, line.confirmed_quantity)}
+                }
             )
         if quantity < line.confirmed_quantity and not note.strip():
             raise ValidationError(
-                {"lines": f"Line {line.pk}: say why less was accepted (shortfall or quality)."}
+                {
+                    "lines": _("Line %(line)s: say why less was accepted (shortfall or quality).")
+                    % {"line": line.pk}
+                }
             )
         if quantity < line.confirmed_quantity:
             issue = issue or OrderLine.DeliveryIssue.SHORTFALL
         elif issue:
             raise ValidationError(
-                {"lines": f"Line {line.pk}: everything was accepted, so there is no issue."}
+                {
+                    "lines": _("Line %(line)s: everything was accepted, so there is no issue.")
+                    % {"line": line.pk}
+                }
             )
         line.accepted_quantity, line.delivery_issue, line.delivery_note = quantity, issue, note
     OrderLine.objects.bulk_update(lines, ["accepted_quantity", "delivery_issue", "delivery_note"])
@@ -313,8 +355,8 @@ def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
     open_parts = [f for f in fulfilments if f.status in lifecycle.HOLDS_RESERVATION]
     if not open_parts:
         raise lifecycle.IllegalTransition(
-            "Nothing left to cancel.",
-            fields={"status": ["Already ended."]},
+            _("Nothing left to cancel."),
+            fields={"status": [_("Already ended.")]},
             current_status=order.status,
             allowed_transitions=[],
         )
@@ -345,8 +387,9 @@ def order_approve(*, order: Order, user: User) -> Order:
                 lifecycle.allowed(fulfilment.status, actors_for(user=user, fulfilment=fulfilment))
             )
         raise lifecycle.IllegalTransition(
-            f"This order is {order.status}, not waiting for approval.",
-            fields={"status": ["Not waiting for approval."]},
+            _("This order is %(status)s, not waiting for approval.")
+            % {"status": S(order.status).label},
+            fields={"status": [_("Not waiting for approval.")]},
             current_status=order.status,
             allowed_transitions=sorted(possible),
         )

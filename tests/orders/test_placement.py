@@ -17,10 +17,11 @@ from orders.services.placement import (
     LineRequest,
     order_place,
 )
-from products.models import Listing, PriceTier
+from products.models import Listing, PriceTier, quantity_text
 from products.services import negotiated_price_create
 from tests.conftest import assert_error
 from tests.factories import CooperativeFactory, ListingFactory
+from tests.languages import said
 
 D = Decimal
 URL = "/api/v1/orders/"
@@ -188,11 +189,19 @@ def test_buyer_without_organisation_cannot_see_a_negotiated_price(buyer, listing
 
 
 @pytest.mark.parametrize("quantity", ["5", "9.999"])
-def test_below_minimum_order_quantity_is_refused(purchaser, store, cooperative, listing, quantity):
+def test_below_minimum_order_quantity_is_refused(
+    purchaser, store, cooperative, listing, quantity, request_language
+):
     fine = ListingFactory(cooperative=cooperative)
     response = place(purchaser, store, (fine, "10"), (listing, quantity))
     error = assert_error(response, 400, "validation_error", "lines.1.quantity")
-    assert "minimum" in error["fields"]["lines.1.quantity"][0]
+    assert error["fields"]["lines.1.quantity"] == [
+        said(
+            request_language,
+            "The minimum order is %(minimum)s.",
+            minimum=quantity_text(listing.min_order_quantity, listing.unit),
+        )
+    ]
     assert not Order.objects.exists()
     assert reserved(fine) == 0
 
@@ -298,7 +307,7 @@ def test_below_a_cooperatives_minimum_order_value_is_refused(
     response = place(purchaser, store, (honey, "100"), (tongcao, "10"))  # 6000 + 680
     error = assert_error(response, 400, "below_minimum_order_value")
     assert error["minimum_order_values"] == {str(other_cooperative.pk): "1000.00"}
-    assert "1000.00" in " ".join(error["fields"]["lines"])
+    assert "¥1,000.00" in " ".join(error["fields"]["lines"])  # money as people read it
     assert not Order.objects.exists()
     assert not Fulfilment.objects.exists()
     assert reserved(honey) == 0

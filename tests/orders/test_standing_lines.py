@@ -13,6 +13,7 @@ from orders.services.standing import standing_order_run, standing_orders_place_d
 from products.models import Listing
 from tests.conftest import assert_error
 from tests.factories import ListingFactory
+from tests.languages import said
 from tests.orders.test_standing import make_standing
 
 URL = "/api/v1/standing-orders/"
@@ -43,7 +44,7 @@ def body(store, *lines, **extra):
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [Listing.Status.DRAFT, Listing.Status.PAUSED])
 def test_a_listing_the_buyer_cannot_see_is_refused_like_a_missing_one(
-    purchaser, purchaser_user, store, cooperative, status
+    purchaser, purchaser_user, store, cooperative, status, request_language
 ):
     hidden = ListingFactory(cooperative=cooperative, status=status)
     missing_id = hidden.pk + 1000
@@ -51,15 +52,20 @@ def test_a_listing_the_buyer_cannot_see_is_refused_like_a_missing_one(
     seen = assert_error(purchaser.post(URL, body(store, (hidden.pk, "50")), format="json"), 400)
     missing = assert_error(purchaser.post(URL, body(store, (missing_id, "50")), format="json"), 400)
 
-    assert seen["fields"] == {"lines.0.listing": [f"There is no listing {hidden.pk}."]}
-    assert missing["fields"] == {"lines.0.listing": [f"There is no listing {missing_id}."]}
+    no_listing = "There is no listing %(listing)s."
+    assert seen["fields"] == {
+        "lines.0.listing": [said(request_language, no_listing, listing=hidden.pk)]
+    }
+    assert missing["fields"] == {
+        "lines.0.listing": [said(request_language, no_listing, listing=missing_id)]
+    }
     assert (seen["code"], seen["message"]) == (missing["code"], missing["message"])
     assert not StandingOrder.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_listing_needing_more_lead_days_is_refused_with_the_minimum(
-    purchaser, store, cooperative
+    purchaser, store, cooperative, request_language
 ):
     slow = ListingFactory(cooperative=cooperative, lead_time_days=5)
 
@@ -68,7 +74,14 @@ def test_a_listing_needing_more_lead_days_is_refused_with_the_minimum(
     )
 
     assert list(error["fields"]) == ["lines.0.listing"]
-    assert "at least 5 lead days" in error["fields"]["lines.0.listing"][0]
+    assert error["fields"]["lines.0.listing"] == [
+        said(
+            request_language,
+            "This listing needs %(minimum)s days to prepare: give the standing order at least "
+            "%(minimum)s lead days.",
+            minimum=5,
+        )
+    ]
     assert not StandingOrder.objects.exists()
     response = purchaser.post(URL, body(store, (slow.pk, "50"), lead_days=5), format="json")
     assert response.status_code == 201, response.content
@@ -83,7 +96,7 @@ def test_a_quantity_the_listing_does_not_sell_is_refused(purchaser, store, listi
 
 @pytest.mark.django_db
 def test_updating_checks_lines_and_lead_days_as_creating_does(
-    purchaser, purchaser_user, store, cooperative, listing
+    purchaser, purchaser_user, store, cooperative, listing, request_language
 ):
     slow = ListingFactory(cooperative=cooperative, lead_time_days=3)
     draft = ListingFactory(cooperative=cooperative, status=Listing.Status.DRAFT)
@@ -93,7 +106,11 @@ def test_updating_checks_lines_and_lead_days_as_creating_does(
     assert_error(purchaser.patch(at, {"lead_days": 1}, format="json"), 400, field="lines.0.listing")
     hidden = {"lines": [{"listing": draft.pk, "quantity": "50"}]}
     error = assert_error(purchaser.patch(at, hidden, format="json"), 400)
-    assert error["fields"] == {"lines.0.listing": [f"There is no listing {draft.pk}."]}
+    assert error["fields"] == {
+        "lines.0.listing": [
+            said(request_language, "There is no listing %(listing)s.", listing=draft.pk)
+        ]
+    }
     standing.refresh_from_db()
     assert standing.lead_days == 3
     assert list(standing.lines.values_list("listing_id", flat=True)) == [slow.pk]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from buyers.models import Membership
 from orders.models import FulfilmentStatus, Order, StandingOrder, StandingOrderRun
@@ -277,7 +277,7 @@ def test_a_period_missed_beyond_the_limit_is_recorded_and_the_team_told(
     assert (run.period, run.outcome, run.order) == (missed, Outcome.MISSED, None)
     assert reserved(listing) == 0
     assert len(mail.outbox) == 1
-    assert str(missed) in mail.outbox[0].subject
+    assert formats.date_format(missed) in mail.outbox[0].subject  # as the reader writes dates
     with django_capture_on_commit_callbacks(execute=True):
         standing_orders_place_due(today=today)
     assert standing.runs.count() == 1 and len(mail.outbox) == 1
@@ -345,7 +345,7 @@ def test_only_the_part_below_a_cooperatives_minimum_is_left_out_and_said_so(
         listing.cooperative_id
     ]
     assert run.order.total == Decimal("3400.00")
-    assert demanding.name_zh in run.message and "10000" in run.message
+    assert demanding.name_zh in run.message and "¥10,000.00" in run.message
     assert (reserved(listing), reserved(small)) == (50, 0)
     assert len(mail.outbox) == 1
 
