@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "buyers",
     "products",
     "orders",
+    "payments",
     "demo",
 ]
 

@@ -200,9 +200,16 @@ class PickAllocation(models.Model):
 
 class OrderEvent(models.Model):
     """Every change of an order: who, when, from, to, and a note. The backbone that notices,
-    webhooks and reports will read."""
+    webhooks and reports will read. Most events are a status change of a part; other kinds
+    mark what happened to the order as a whole (its payment fell overdue), with the status
+    it had then as both from and to."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("status change")
+        PAYMENT_OVERDUE = "payment_overdue", _("payment overdue")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STATUS)
     fulfilment = models.ForeignKey(
         Fulfilment, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
@@ -218,6 +225,14 @@ class OrderEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
+        constraints = [
+            # The overdue job runs daily: an order is flagged once, however often it runs.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="payment_overdue"),
+                name="order_event_overdue_once",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.order_id}: {self.from_status or '∅'} → {self.to_status}"
