@@ -41,7 +41,7 @@ def test_accepted_quantities_set_what_is_due(delivered_order):
 
 
 def test_an_underpayment_leaves_the_rest_due(staff_user, organisation, delivered_order):
-    transfer, created = record(
+    _transfer, created = record(
         staff_user, organisation, "ICBC-1", "1000.00", (delivered_order, None)
     )
     assert created
@@ -151,7 +151,7 @@ def test_an_adjustment_names_a_part_of_the_order(staff_user, organisation, deliv
             payment=payment, amount=Decimal("5.00"), reason="adjustment", idempotency_key="a"
         )
     fulfilment = delivered_order.fulfilments.get()
-    refund, _ = refund_record(
+    _refund, _ = refund_record(
         payment=payment,
         amount=Decimal("5.00"),
         reason="adjustment",
