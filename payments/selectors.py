@@ -18,6 +18,7 @@ from .models import (
     HouseholdShare,
     Payment,
     Payout,
+    Refund,
     SettlementRun,
     Statement,
 )
@@ -30,10 +31,13 @@ class OrderBalance:
     total: Decimal
     collected: Decimal
     refunded: Decimal
+    adjusted: Decimal = Decimal(0)  # adjustments: accepted goods refunded (a complaint)
 
     @property
     def paid(self) -> Decimal:
-        return self.collected - self.refunded
+        """Collected net of refunds, counting adjustments as paid: their money went back
+        to the buyer on purpose, and the cooperative bears it."""
+        return self.collected - self.refunded + self.adjusted
 
     @property
     def due(self) -> Decimal:
@@ -54,19 +58,39 @@ def order_balance(*, order: Order) -> OrderBalance:
         collected=Coalesce(Sum("amount_collected"), ZERO),
         refunded=Coalesce(Sum("amount_refunded"), ZERO),
     )
-    return OrderBalance(total=order.total, collected=sums["collected"], refunded=sums["refunded"])
+    adjusted = Refund.objects.filter(
+        payment__order=order, reason=Refund.Reason.ADJUSTMENT, status=Refund.Status.SUCCEEDED
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    return OrderBalance(
+        total=order.total,
+        collected=sums["collected"],
+        refunded=sums["refunded"],
+        adjusted=adjusted,
+    )
 
 
 def paid_subquery(order_ref: str = "order_id"):
-    """SQL: what an order's payments collected net of refunds (0 without payments)."""
+    """SQL: what an order's payments collected net of refunds, adjustments counted as paid
+    (OrderBalance.paid; 0 without payments)."""
+    money = DecimalField(max_digits=14, decimal_places=2)
     paid = (
         Payment.objects.filter(order_id=OuterRef(order_ref))
         .values("order_id")
         .annotate(paid=Sum(F("amount_collected") - F("amount_refunded")))
         .values("paid")
     )
-    return Coalesce(
-        Subquery(paid, output_field=DecimalField(max_digits=14, decimal_places=2)), ZERO
+    adjusted = (
+        Refund.objects.filter(
+            payment__order_id=OuterRef(order_ref),
+            reason=Refund.Reason.ADJUSTMENT,
+            status=Refund.Status.SUCCEEDED,
+        )
+        .values("payment__order_id")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(paid, output_field=money), ZERO) + Coalesce(
+        Subquery(adjusted, output_field=money), ZERO
     )
 
 

@@ -7,7 +7,9 @@ Signs: a debit is positive, a credit negative. The postings (payments/ledger.py)
 =================  ========================================  ===============================
 what happened      debit (+)                                 credit (−)
 =================  ========================================  ===============================
-money received     cash                                      buyer receivable
+money received     cash                                      buyer receivable (the
+                                                             organisation's, unmatched)
+matched to order   buyer receivable (organisation)           buyer receivable (the order)
 refund paid        buyer receivable (or refunds, for an      cash
                    adjustment the cooperative bears)
 settled statement  buyer receivable (goods value accepted)   cooperative payable (net),

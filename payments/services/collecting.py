@@ -76,6 +76,16 @@ def bank_transfer_record(
                 payer_name=payer_name,
                 recorded_by=user,
             )
+            # The money arrived: cash, and a credit of the organisation until it is matched.
+            ledger_post(
+                kind="bank_transfer_received",
+                key=f"bank_transfer:{transfer.pk}",
+                memo=f"bank transfer {bank_reference}",
+                postings=[
+                    Posting(Account.CASH, amount, organisation_id=organisation.pk),
+                    Posting(Account.BUYER_RECEIVABLE, -amount, organisation_id=organisation.pk),
+                ],
+            )
             if allocations:
                 _allocate(transfer, list(allocations), field="allocations")
     except IntegrityError:
@@ -173,14 +183,13 @@ def _allocate(transfer: BankTransfer, allocations: list[AllocationRequest], fiel
         payment.status = Payment.Status.COLLECTED
         payment.save(update_fields=["amount_collected", "amount", "status", "updated_at"])
         remainder -= amount
+        # Matching moves the organisation's credit onto the order it pays.
         ledger_post(
-            kind="payment_received",
+            kind="payment_allocated",
             key=f"bank_transfer:{transfer.pk}:order:{order.pk}:{payment.amount_collected}",
             memo=f"bank transfer {transfer.bank_reference}",
             postings=[
-                Posting(
-                    Account.CASH, amount, order_id=order.pk, organisation_id=order.organisation_id
-                ),
+                Posting(Account.BUYER_RECEIVABLE, amount, organisation_id=order.organisation_id),
                 Posting(
                     Account.BUYER_RECEIVABLE,
                     -amount,
