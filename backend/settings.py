@@ -262,6 +262,10 @@ SPECTACULAR_SETTINGS = {
         "UnitEnum": "products.models.Unit",
         "FulfilmentStatusEnum": "orders.models.FulfilmentStatus",
         "DeliveryIssueEnum": "orders.models.OrderLine.DeliveryIssue",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "StatementStatusEnum": "payments.models.Statement.Status",
+        "PayoutStatusEnum": "payments.models.Payout.Status",
+        "BankBatchStatusEnum": "payments.models.BankBatch.Status",
     },
 }
 
