@@ -1,13 +1,13 @@
 """Every read of payments for a user, scoped by payments/access.py, and the derived amounts
 (what an order still owes, what a transfer has left) that services and views share."""
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
+from buyers.access import organisations_visible
 from buyers.models import BuyerOrganisation
 from orders.models import Order
 
@@ -183,8 +183,9 @@ def orders_for_transfer(user) -> QuerySet:
     return access.organisation_rows_visible(user=user, queryset=Order.objects.all())
 
 
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
+def organisations_for_transfer(user) -> QuerySet:
+    """Organisations a transfer may name as the payer: those the user may see."""
+    return organisations_visible(user=user, queryset=BuyerOrganisation.objects.all())
 
 
 def organisation(organisation_id: int) -> BuyerOrganisation:

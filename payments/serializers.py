@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from backend import serializers
 from backend.money import MAX_AMOUNT
 from backend.relations import ScopedPrimaryKeyRelatedField
-from buyers.access import organisations_visible
-from buyers.models import BuyerOrganisation
 
 from . import selectors
 from .models import (
@@ -32,10 +30,6 @@ AMOUNT = {
 }
 
 
-def _organisations(user):
-    return organisations_visible(user=user, queryset=BuyerOrganisation.objects.all())
-
-
 class AllocationInputSerializer(serializers.Serializer):
     """One order a transfer pays; without an amount, what the order still owes (as far as
     the transfer goes)."""
@@ -48,7 +42,9 @@ class BankTransferCreateSerializer(serializers.Serializer):
     """A bank transfer (对公转账) as the bank shows it. A partner system records its own
     organisation's (``organisation`` may be left out); staff name the organisation."""
 
-    organisation = ScopedPrimaryKeyRelatedField(scope=_organisations, required=False)
+    organisation = ScopedPrimaryKeyRelatedField(
+        scope=selectors.organisations_for_transfer, required=False
+    )
     bank_reference = serializers.CharField(max_length=64)
     amount = serializers.DecimalField(**AMOUNT)
     received_on = serializers.DateField()
