@@ -13,13 +13,20 @@ from .models import BankBatch, Statement
 
 
 def _payee_account_bank(reference: str) -> tuple[str, str]:
-    """A payout reference ``bank:<bank>:<account>`` → (account, bank); any other reference
-    is given whole as the account (the platform keeps references, never full numbers in
-    clear: the bank's payee register completes them)."""
-    parts = reference.split(":")
-    if len(parts) == 3 and parts[0] == "bank":
-        return parts[2], parts[1]
-    return reference, ""
+    """A bank payout reference → (account, bank): ``bank:<bank>:<account>`` or
+    ``bank:<bank>-<account>`` (the platform keeps masked references, never full numbers in
+    clear: the bank's payee register completes them). Anything else is given whole as the
+    account."""
+    if not reference.startswith("bank:"):
+        return reference, ""
+    rest = reference.removeprefix("bank:")
+    if ":" in rest:
+        bank, account = rest.split(":", 1)
+    elif "-" in rest:
+        bank, account = rest.rsplit("-", 1)
+    else:
+        bank, account = "", rest
+    return account, bank
 
 
 def batch_rows(batch: BankBatch, payouts: Iterable) -> tuple[list[str], list[list]]:
