@@ -4,6 +4,7 @@ order the user may not see is the same 400 as one that does not exist."""
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from backend import serializers
 from backend.money import MAX_AMOUNT
@@ -21,6 +22,9 @@ from .models import (
     Statement,
     StatementLine,
 )
+
+# Computed amounts are decimal strings, like every amount of the API (not JSON numbers).
+AS_MONEY = extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
 
 AMOUNT = {
     "max_digits": 12,
@@ -90,7 +94,8 @@ class BankTransferSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_unallocated(self, transfer) -> Decimal:
+    @AS_MONEY
+    def get_unallocated(self, transfer) -> str:
         return str(transfer.amount - transfer.allocated)
 
 
@@ -121,7 +126,8 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_order_due(self, payment) -> Decimal:
+    @AS_MONEY
+    def get_order_due(self, payment) -> str:
         return str(max(payment.order.total - payment.order_paid, Decimal(0)))
 
 
@@ -201,7 +207,8 @@ class StatementDetailSerializer(StatementSerializer):
             selectors.statement_shares(statement=statement), many=True
         ).data
 
-    def get_poverty_list_subtotal(self, statement) -> Decimal:
+    @AS_MONEY
+    def get_poverty_list_subtotal(self, statement) -> str:
         total = sum(
             (
                 s.amount
