@@ -188,6 +188,7 @@ class HouseholdEarningsViewSet(viewsets.GenericViewSet):
     filter_backends = []
 
     @extend_schema(
+        summary=gettext_lazy("List households' earnings per month"),
         parameters=[OpenApiParameter("household", int, description="Only this household.")],
         responses=HouseholdEarningSerializer(many=True),
     )
