@@ -212,14 +212,16 @@ def _settle(run: SettlementRun, cooperatives: dict, rows: list, period_end: date
 
 
 def _posting(statement: Statement, parts: list) -> Transaction:
-    """Bill the buyers for the accepted goods (per order), owe the cooperative its net, keep
-    the commission, recover the adjustments it bears."""
-    per_order: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for _pk, _coop, order_id, organisation_id, subtotal, _at in parts:
-        per_order[(order_id, organisation_id)] += subtotal
+    """Bill the buyers for the accepted goods (one entry per buyer organisation: what each
+    order owes is its payments' business, payments.selectors.order_balance), owe the
+    cooperative its net, keep the commission, recover the adjustments it bears. Entries stay
+    few per statement, so the database's balance check at commit stays cheap."""
+    per_organisation: dict[int, Decimal] = defaultdict(Decimal)
+    for _pk, _coop, _order_id, organisation_id, subtotal, _at in parts:
+        per_organisation[organisation_id] += subtotal
     postings = [
-        Posting(Account.BUYER_RECEIVABLE, value, order_id=order_id, organisation_id=org_id)
-        for (order_id, org_id), value in sorted(per_order.items())
+        Posting(Account.BUYER_RECEIVABLE, value, organisation_id=organisation_id)
+        for organisation_id, value in sorted(per_organisation.items())
     ]
     cooperative_id = statement.cooperative_id
     postings += [
