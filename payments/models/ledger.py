@@ -12,7 +12,7 @@ money received     cash                                      buyer receivable (t
 matched to order   buyer receivable (organisation)           buyer receivable (the order)
 refund paid        buyer receivable (or refunds, for an      cash
                    adjustment the cooperative bears)
-settled statement  buyer receivable (goods value accepted)   cooperative payable (net),
+settled statement  buyer receivable (goods value accepted,  cooperative payable (net),
                                                              platform commission, refunds
                                                              (adjustments recovered)
 payout sent        cooperative payable                       payouts (in transit)

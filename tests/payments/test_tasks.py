@@ -1,6 +1,6 @@
 """The daily jobs' tasks, run by a real Celery worker against Redis: settlement twice settles
-each fulfilment once; the overdue flag twice flags each order once. (The worker killed with
-SIGKILL mid-run is still to come: see the issue.)"""
+each fulfilment once; the overdue flag twice flags each order once. A worker killed with
+SIGKILL mid-run: test_worker_lost.py."""
 
 import datetime
 from decimal import Decimal
