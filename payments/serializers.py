@@ -3,6 +3,7 @@ order the user may not see is the same 400 as one that does not exist."""
 
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -52,6 +53,12 @@ class BankTransferCreateSerializer(serializers.Serializer):
     bank_reference = serializers.CharField(max_length=64)
     amount = serializers.DecimalField(**AMOUNT)
     received_on = serializers.DateField()
+
+    def validate_received_on(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("A transfer cannot arrive in the future."))
+        return value
+
     payer_name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     allocations = AllocationInputSerializer(many=True, required=False, max_length=100)
 
@@ -232,9 +239,14 @@ class HouseholdEarningSerializer(serializers.Serializer):
 
 
 class SettlementRunCreateSerializer(serializers.Serializer):
-    """Settle now, up to ``period_end`` (default: today)."""
+    """Settle now, up to ``period_end`` (default: today; not later)."""
 
     period_end = serializers.DateField(required=False)
+
+    def validate_period_end(self, value):
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("Settle up to today at the latest."))
+        return value
 
 
 class SettlementRunSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from backend.api import bounded_id_regex
@@ -32,6 +33,33 @@ from .services import collecting, payouts, settlement
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class _FileRenderer(BaseRenderer):
+    """Lets a client ask for the file by its type (``Accept: text/csv``) instead of a 406;
+    the view answers the bytes itself, and errors still leave as JSON (FileActionsMixin)."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class CSVRenderer(_FileRenderer):
+    media_type, format = CSV, "csv"
+
+
+class XLSXRenderer(_FileRenderer):
+    media_type, format = XLSX, "xlsx"
+
+
+class FileActionsMixin:
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(response, "accepted_renderer", None), _FileRenderer):
+            response.accepted_renderer = JSONRenderer()  # an error body, in the one shape
+            response.accepted_media_type = "application/json"
+        return response
 
 
 def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -130,7 +158,7 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.payment_list(user=self.request.user)
 
 
-class StatementViewSet(viewsets.ReadOnlyModelViewSet):
+class StatementViewSet(FileActionsMixin, viewsets.ReadOnlyModelViewSet):
     """结算单: each cooperative's statements, with the settled fulfilments and the household
     split. Managers read their cooperatives'; staff all; buyers none."""
 
@@ -157,7 +185,14 @@ class StatementViewSet(viewsets.ReadOnlyModelViewSet):
         summary=gettext_lazy("A statement and its household split as CSV"),
         responses={(200, CSV): OpenApiTypes.BINARY},
     )
-    @action(detail=True, methods=["get"], url_path="csv", pagination_class=None, filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="csv",
+        pagination_class=None,
+        filter_backends=[],
+        renderer_classes=[JSONRenderer, CSVRenderer],
+    )
     def as_csv(self, request, pk=None):
         statement, rows = self._rows()
         return _file(exports.as_csv(rows), CSV, f"statement-{statement.pk}.csv")
@@ -167,7 +202,12 @@ class StatementViewSet(viewsets.ReadOnlyModelViewSet):
         responses={(200, XLSX): OpenApiTypes.BINARY},
     )
     @action(
-        detail=True, methods=["get"], url_path="xlsx", pagination_class=None, filter_backends=[]
+        detail=True,
+        methods=["get"],
+        url_path="xlsx",
+        pagination_class=None,
+        filter_backends=[],
+        renderer_classes=[JSONRenderer, XLSXRenderer],
     )
     def as_xlsx(self, request, pk=None):
         statement, rows = self._rows()
@@ -281,7 +321,14 @@ class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(
         summary=gettext_lazy("The batch file as CSV"), responses={(200, CSV): OpenApiTypes.BINARY}
     )
-    @action(detail=True, methods=["get"], url_path="csv", pagination_class=None, filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="csv",
+        pagination_class=None,
+        filter_backends=[],
+        renderer_classes=[JSONRenderer, CSVRenderer],
+    )
     def as_csv(self, request, pk=None):
         batch, (header, rows) = self._rows()
         return _file(exports.as_csv([header, *rows]), CSV, f"bank-batch-{batch.pk}.csv")
@@ -290,7 +337,12 @@ class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         summary=gettext_lazy("The batch file as XLSX"), responses={(200, XLSX): OpenApiTypes.BINARY}
     )
     @action(
-        detail=True, methods=["get"], url_path="xlsx", pagination_class=None, filter_backends=[]
+        detail=True,
+        methods=["get"],
+        url_path="xlsx",
+        pagination_class=None,
+        filter_backends=[],
+        renderer_classes=[JSONRenderer, XLSXRenderer],
     )
     def as_xlsx(self, request, pk=None):
         batch, (header, rows) = self._rows()

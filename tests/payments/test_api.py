@@ -158,3 +158,33 @@ def test_settlement_runs_are_for_staff(staff, manager):
 
 def test_no_batch_without_pending_payouts(staff):
     assert_error(staff.post("/api/v1/bank-batches/", {}, format="json"), 409, "conflict")
+
+
+def test_files_are_answered_to_a_client_asking_for_their_type(staff, manager, delivered_order):
+    from payments.services.collecting import AllocationRequest, bank_transfer_record
+    from payments.services.settlement import settlement_run
+
+    bank_transfer_record(
+        user=staff.user,
+        organisation=delivered_order.organisation,
+        bank_reference="ACCEPT-1",
+        amount=delivered_order.total,
+        received_on=delivered_order.created_at.date(),
+        allocations=[AllocationRequest(delivered_order.pk)],
+    )
+    statement = settlement_run().statements.get()
+    csv_file = manager.get(f"/api/v1/statements/{statement.pk}/csv/", HTTP_ACCEPT="text/csv")
+    assert csv_file.status_code == 200 and csv_file["Content-Type"] == "text/csv"
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    xlsx_file = manager.get(f"/api/v1/statements/{statement.pk}/xlsx/", HTTP_ACCEPT=xlsx)
+    assert xlsx_file.status_code == 200 and xlsx_file["Content-Type"] == xlsx
+    missing = manager.get("/api/v1/statements/999999/csv/", HTTP_ACCEPT="text/csv")
+    assert_error(missing, 404, "not_found")
+    assert missing["Content-Type"] == "application/json"
+
+
+def test_no_future_dates(staff, partner):
+    response = staff.post("/api/v1/settlement-runs/", {"period_end": "9999-12-31"}, format="json")
+    assert_error(response, 400, "validation_error", "period_end")
+    response = partner.post(TRANSFERS, transfer_body(received_on="9999-12-31"), format="json")
+    assert_error(response, 400, "validation_error", "received_on")
