@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from backend.api import bounded_id_regex
@@ -35,31 +34,16 @@ CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class _FileRenderer(BaseRenderer):
-    """Lets a client ask for the file by its type (``Accept: text/csv``) instead of a 406;
-    the view answers the bytes itself, and errors still leave as JSON (FileActionsMixin)."""
-
-    charset = None
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
-class CSVRenderer(_FileRenderer):
-    media_type, format = CSV, "csv"
-
-
-class XLSXRenderer(_FileRenderer):
-    media_type, format = XLSX, "xlsx"
-
-
 class FileActionsMixin:
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(getattr(response, "accepted_renderer", None), _FileRenderer):
-            response.accepted_renderer = JSONRenderer()  # an error body, in the one shape
-            response.accepted_media_type = "application/json"
-        return response
+    """The file actions answer their file to any Accept (``text/csv`` too, not a 406);
+    errors still leave as JSON, in the one shape."""
+
+    file_actions = ("as_csv", "as_xlsx")
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(
+            request, force=force or self.action in self.file_actions
+        )
 
 
 def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -191,7 +175,6 @@ class StatementViewSet(FileActionsMixin, viewsets.ReadOnlyModelViewSet):
         url_path="csv",
         pagination_class=None,
         filter_backends=[],
-        renderer_classes=[JSONRenderer, CSVRenderer],
     )
     def as_csv(self, request, pk=None):
         statement, rows = self._rows()
@@ -207,7 +190,6 @@ class StatementViewSet(FileActionsMixin, viewsets.ReadOnlyModelViewSet):
         url_path="xlsx",
         pagination_class=None,
         filter_backends=[],
-        renderer_classes=[JSONRenderer, XLSXRenderer],
     )
     def as_xlsx(self, request, pk=None):
         statement, rows = self._rows()
@@ -327,7 +309,6 @@ class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         url_path="csv",
         pagination_class=None,
         filter_backends=[],
-        renderer_classes=[JSONRenderer, CSVRenderer],
     )
     def as_csv(self, request, pk=None):
         batch, (header, rows) = self._rows()
@@ -342,7 +323,6 @@ class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         url_path="xlsx",
         pagination_class=None,
         filter_backends=[],
-        renderer_classes=[JSONRenderer, XLSXRenderer],
     )
     def as_xlsx(self, request, pk=None):
         batch, (header, rows) = self._rows()
