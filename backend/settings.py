@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from backend.cache import redis_cache
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "buyers",
     "products",
     "orders",
+    "payments",
     "demo",
 ]
 
@@ -150,6 +152,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.place_standing_orders",
         "schedule": timedelta(minutes=30),
     },
+    # Daily, at night in Guizhou: settle what completed and is paid; flag unpaid net terms.
+    "settle-completed-fulfilments": {
+        "task": "payments.tasks.settle_completed_fulfilments",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "flag-overdue-orders": {
+        "task": "payments.tasks.flag_overdue_orders",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "purge-idempotency-keys": {
         "task": "backend.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=6),
@@ -182,6 +193,15 @@ STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Tests point it at their own fake Stripe server (tests/payments/fake_stripe.py).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+
+# --- Payments and settlement ------------------------------------------------------------------
+# Whether the daily settlement pays cooperatives for net-terms orders the buyer has not paid
+# yet (the platform then carries the credit). Default: only once the buyer paid in full.
+PAYMENTS_SETTLE_UNPAID_NET_TERMS = env.bool("PAYMENTS_SETTLE_UNPAID_NET_TERMS", default=False)
+# The platform's account buyers transfer to (对公转账), shown to buyers paying by bank.
+PAYMENTS_BANK_PAYEE = env.str("PAYMENTS_BANK_PAYEE", default="石屯市场平台(演示)")
+PAYMENTS_BANK_ACCOUNT = env.str("PAYMENTS_BANK_ACCOUNT", default="demo-0000-0000")
+PAYMENTS_BANK_NAME = env.str("PAYMENTS_BANK_NAME", default="贵阳银行南明支行(演示)")
 
 # --- Auth -----------------------------------------------------------------------------------
 # Reverse proxies in front of gunicorn (0 when it is published directly, as in compose.yaml).
@@ -258,6 +278,10 @@ SPECTACULAR_SETTINGS = {
         "UnitEnum": "products.models.Unit",
         "FulfilmentStatusEnum": "orders.models.FulfilmentStatus",
         "DeliveryIssueEnum": "orders.models.OrderLine.DeliveryIssue",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "StatementStatusEnum": "payments.models.Statement.Status",
+        "PayoutStatusEnum": "payments.models.Payout.Status",
+        "BankBatchStatusEnum": "payments.models.BankBatch.Status",
     },
 }
 

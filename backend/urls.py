@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("products.urls")),
     path("", include("buyers.urls")),
     path("", include("orders.urls")),
+    path("", include("payments.urls")),
 ]
 
 urlpatterns = [

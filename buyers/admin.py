@@ -16,7 +16,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(BuyerOrganisation)
 class BuyerOrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name_zh", "kind", "approval_threshold", "is_active"]
+    list_display = ["name_zh", "kind", "approval_threshold", "net_terms_days", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name_zh", "name_en", "credit_code"]
     inlines = [StoreInline, MembershipInline]

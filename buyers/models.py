@@ -31,6 +31,13 @@ class BuyerOrganisation(models.Model):
     approval_threshold = models.DecimalField(
         _("approval threshold (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # 账期: days after delivery the organisation may take to pay. 0 (the default) means it pays
+    # before or at delivery; supermarkets usually get 30 or 60.
+    net_terms_days = models.PositiveSmallIntegerField(
+        _("net terms (days)"),
+        default=0,
+        help_text=_("Days after delivery the organisation may take to pay; 0: at delivery."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -45,6 +52,9 @@ class BuyerOrganisation(models.Model):
             models.CheckConstraint(
                 condition=Q(approval_threshold__isnull=True) | Q(approval_threshold__gte=0),
                 name="buyer_approval_threshold_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(net_terms_days__lte=180), name="buyer_net_terms_days_lte_180"
             ),
         ]
 

@@ -47,6 +47,7 @@ class BuyerOrganisationSerializer(serializers.ModelSerializer):
             "credit_code",
             "contact_phone",
             "approval_threshold",
+            "net_terms_days",
             "is_active",
             "stores",
             "members",
@@ -56,4 +57,5 @@ class BuyerOrganisationSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "contact_phone": {"max_length": 32},
             "approval_threshold": {"min_value": Decimal("0"), "max_value": Decimal("100000000")},
+            "net_terms_days": {"min_value": 0, "max_value": 180},
         }

@@ -17,8 +17,10 @@ from accounts.services import user_create
 from backend.validators import credit_code_check_character
 from buyers import services as buyers
 from buyers.models import BuyerOrganisation, Membership
+from orders.services import transitions
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
+from payments.services import collecting, payouts, settlement
 from products import services as products
 from products.models import Category, Certification, Grade, Listing, Unit
 from suppliers import services as suppliers
@@ -339,4 +341,45 @@ def load_demo(*, force: bool = False) -> bool:
         ],
         note="demo order",
     )
+    _settled_order(
+        staff=users["13800000001"],
+        buyer=users["13800000004"],
+        store=market_hall,
+        honey=honey_cases,
+        tongcao=tongcao_first,
+    )
     return True
+
+
+def _settled_order(*, staff, buyer, store, honey, tongcao) -> None:
+    """An order taken all the way: delivered with a quality rejection, paid by bank transfer
+    (a little over), settled, and paid out in a bank batch file, so the statements show a
+    household split."""
+    order = order_place(
+        user=buyer,
+        store=store,
+        lines=[LineRequest(honey.pk, Decimal("20")), LineRequest(tongcao.pk, Decimal("40"))],
+        note="demo order, settled",
+    ).order
+    for fulfilment in order.fulfilments.order_by("pk"):
+        transitions.fulfilment_confirm(fulfilment=fulfilment, user=staff)
+        transitions.fulfilment_pack(fulfilment=fulfilment, user=staff)
+        transitions.fulfilment_ship(fulfilment=fulfilment, user=staff)
+        accepted = {
+            line.pk: (line.confirmed_quantity - 2, "quality", "2 箱结晶 (2 cases crystallised)")
+            for line in fulfilment.lines.filter(listing=honey)
+        }
+        transitions.fulfilment_deliver(fulfilment=fulfilment, user=staff, accepted=accepted)
+        transitions.fulfilment_complete(fulfilment=fulfilment, user=staff)
+    order.refresh_from_db()
+    collecting.bank_transfer_record(
+        user=staff,
+        organisation=order.organisation,
+        bank_reference="GYB-20261120-0001",
+        amount=order.total + Decimal("100.00"),  # an overpayment, kept on the transfer
+        received_on=timezone.localdate(),
+        payer_name=str(order.organisation),
+        allocations=[collecting.AllocationRequest(order.pk)],
+    )
+    settlement.settlement_run(user=staff)
+    payouts.bank_batch_create(user=staff)

@@ -240,11 +240,18 @@ class PickAllocation(models.Model):
 
 class OrderEvent(models.Model):
     """Every change of an order: who, when, from, to, and a note. The backbone that notices,
-    webhooks and reports will read."""
+    webhooks and reports will read. Most events are a status change of a part; other kinds
+    mark what happened to the order as a whole (its payment fell overdue), with the status
+    it had then as both from and to."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("status change")
+        PAYMENT_OVERDUE = "payment_overdue", _("payment overdue")
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
     )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STATUS)
     fulfilment = models.ForeignKey(
         Fulfilment,
         on_delete=models.CASCADE,
@@ -269,6 +276,14 @@ class OrderEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
+        constraints = [
+            # The overdue job runs daily: an order is flagged once, however often it runs.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="payment_overdue"),
+                name="order_event_overdue_once",
+            ),
+        ]
 
     def __str__(self):
         labels = dict(FulfilmentStatus.choices)

@@ -239,6 +239,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
         model = OrderEvent
         fields = [
             "id",
+            "kind",
             "fulfilment",
             "actor",
             "actor_name",

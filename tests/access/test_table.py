@@ -278,6 +278,120 @@ standing-orders/{standing}/         POST   401   405   403   403   405   405   4
 standing-orders/{standing}/         PUT    401   400   403   403   400   400   404   400
 standing-orders/{standing}/         PATCH  401   200   403   403   200   200   404   200
 standing-orders/{standing}/         DELETE 401   200   403   403   200   200   404   200
+
+bank-transfers/                     GET    401   200   403   403   200   200   200   200
+bank-transfers/                     POST   401   400   403   403   403   403   403   400
+bank-transfers/                     PUT    401   405   403   403   403   403   403   405
+bank-transfers/                     PATCH  401   405   403   403   403   403   403   405
+bank-transfers/                     DELETE 401   405   403   403   403   403   403   405
+
+bank-transfers/{bank_transfer}/     GET    401   200   403   403   200   200   404   200
+bank-transfers/{bank_transfer}/     POST   401   405   403   403   403   403   403   405
+bank-transfers/{bank_transfer}/     PUT    401   405   403   403   403   403   403   405
+bank-transfers/{bank_transfer}/     PATCH  401   405   403   403   403   403   403   405
+bank-transfers/{bank_transfer}/     DELETE 401   405   403   403   403   403   403   405
+
+bank-transfers/{bank_transfer}/allocate/ GET    401   405   403   403   405   405   405   405
+bank-transfers/{bank_transfer}/allocate/ POST   401   400   403   403   403   403   403   400
+bank-transfers/{bank_transfer}/allocate/ PUT    401   405   403   403   403   403   403   405
+bank-transfers/{bank_transfer}/allocate/ PATCH  401   405   403   403   403   403   403   405
+bank-transfers/{bank_transfer}/allocate/ DELETE 401   405   403   403   403   403   403   405
+
+payments/                           GET    401   200   403   403   200   200   200   200
+payments/                           POST   401   405   403   403   405   405   405   405
+payments/                           PUT    401   405   403   403   405   405   405   405
+payments/                           PATCH  401   405   403   403   405   405   405   405
+payments/                           DELETE 401   405   403   403   405   405   405   405
+
+payments/{payment}/                 GET    401   200   403   403   200   200   404   200
+payments/{payment}/                 POST   401   405   403   403   405   405   405   405
+payments/{payment}/                 PUT    401   405   403   403   405   405   405   405
+payments/{payment}/                 PATCH  401   405   403   403   405   405   405   405
+payments/{payment}/                 DELETE 401   405   403   403   405   405   405   405
+
+statements/                         GET    401   200   200   200   403   403   403   403
+statements/                         POST   401   405   405   405   403   403   403   403
+statements/                         PUT    401   405   405   405   403   403   403   403
+statements/                         PATCH  401   405   405   405   403   403   403   403
+statements/                         DELETE 401   405   405   405   403   403   403   403
+
+statements/{statement}/             GET    401   200   200   404   403   403   403   403
+statements/{statement}/             POST   401   405   405   405   403   403   403   403
+statements/{statement}/             PUT    401   405   405   405   403   403   403   403
+statements/{statement}/             PATCH  401   405   405   405   403   403   403   403
+statements/{statement}/             DELETE 401   405   405   405   403   403   403   403
+
+statements/{statement}/csv/         GET    401   200   200   404   403   403   403   403
+statements/{statement}/csv/         POST   401   405   405   405   403   403   403   403
+statements/{statement}/csv/         PUT    401   405   405   405   403   403   403   403
+statements/{statement}/csv/         PATCH  401   405   405   405   403   403   403   403
+statements/{statement}/csv/         DELETE 401   405   405   405   403   403   403   403
+
+statements/{statement}/xlsx/        GET    401   200   200   404   403   403   403   403
+statements/{statement}/xlsx/        POST   401   405   405   405   403   403   403   403
+statements/{statement}/xlsx/        PUT    401   405   405   405   403   403   403   403
+statements/{statement}/xlsx/        PATCH  401   405   405   405   403   403   403   403
+statements/{statement}/xlsx/        DELETE 401   405   405   405   403   403   403   403
+
+household-earnings/                 GET    401   200   200   200   403   403   403   403
+household-earnings/                 POST   401   405   405   405   403   403   403   403
+household-earnings/                 PUT    401   405   405   405   403   403   403   403
+household-earnings/                 PATCH  401   405   405   405   403   403   403   403
+household-earnings/                 DELETE 401   405   405   405   403   403   403   403
+
+settlement-runs/                    GET    401   200   403   403   403   403   403   403
+settlement-runs/                    POST   401   201   403   403   403   403   403   403
+settlement-runs/                    PUT    401   405   403   403   403   403   403   403
+settlement-runs/                    PATCH  401   405   403   403   403   403   403   403
+settlement-runs/                    DELETE 401   405   403   403   403   403   403   403
+
+settlement-runs/{run}/              GET    401   200   403   403   403   403   403   403
+settlement-runs/{run}/              POST   401   405   403   403   403   403   403   403
+settlement-runs/{run}/              PUT    401   405   403   403   403   403   403   403
+settlement-runs/{run}/              PATCH  401   405   403   403   403   403   403   403
+settlement-runs/{run}/              DELETE 401   405   403   403   403   403   403   403
+
+payouts/                            GET    401   200   403   403   403   403   403   403
+payouts/                            POST   401   405   403   403   403   403   403   403
+payouts/                            PUT    401   405   403   403   403   403   403   403
+payouts/                            PATCH  401   405   403   403   403   403   403   403
+payouts/                            DELETE 401   405   403   403   403   403   403   403
+
+payouts/{payout}/                   GET    401   200   403   403   403   403   403   403
+payouts/{payout}/                   POST   401   405   403   403   403   403   403   403
+payouts/{payout}/                   PUT    401   405   403   403   403   403   403   403
+payouts/{payout}/                   PATCH  401   405   403   403   403   403   403   403
+payouts/{payout}/                   DELETE 401   405   403   403   403   403   403   403
+
+bank-batches/                       GET    401   200   403   403   403   403   403   403
+bank-batches/                       POST   401   409   403   403   403   403   403   403
+bank-batches/                       PUT    401   405   403   403   403   403   403   403
+bank-batches/                       PATCH  401   405   403   403   403   403   403   403
+bank-batches/                       DELETE 401   405   403   403   403   403   403   403
+
+bank-batches/{batch}/               GET    401   200   403   403   403   403   403   403
+bank-batches/{batch}/               POST   401   405   403   403   403   403   403   403
+bank-batches/{batch}/               PUT    401   405   403   403   403   403   403   403
+bank-batches/{batch}/               PATCH  401   405   403   403   403   403   403   403
+bank-batches/{batch}/               DELETE 401   405   403   403   403   403   403   403
+
+bank-batches/{batch}/csv/           GET    401   200   403   403   403   403   403   403
+bank-batches/{batch}/csv/           POST   401   405   403   403   403   403   403   403
+bank-batches/{batch}/csv/           PUT    401   405   403   403   403   403   403   403
+bank-batches/{batch}/csv/           PATCH  401   405   403   403   403   403   403   403
+bank-batches/{batch}/csv/           DELETE 401   405   403   403   403   403   403   403
+
+bank-batches/{batch}/xlsx/          GET    401   200   403   403   403   403   403   403
+bank-batches/{batch}/xlsx/          POST   401   405   403   403   403   403   403   403
+bank-batches/{batch}/xlsx/          PUT    401   405   403   403   403   403   403   403
+bank-batches/{batch}/xlsx/          PATCH  401   405   403   403   403   403   403   403
+bank-batches/{batch}/xlsx/          DELETE 401   405   403   403   403   403   403   403
+
+bank-batches/{batch}/mark-paid/     GET    401   405   403   403   403   403   403   403
+bank-batches/{batch}/mark-paid/     POST   401   200   403   403   403   403   403   403
+bank-batches/{batch}/mark-paid/     PUT    401   405   403   403   403   403   403   403
+bank-batches/{batch}/mark-paid/     PATCH  401   405   403   403   403   403   403   403
+bank-batches/{batch}/mark-paid/     DELETE 401   405   403   403   403   403   403   403
 """
 
 # Routes that are not the API's resources, with why they are not in the table.

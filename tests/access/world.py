@@ -9,7 +9,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
 from buyers.models import Membership
+from orders.services import transitions
 from orders.services.standing import standing_order_create
+from payments.services.collecting import AllocationRequest, bank_transfer_record
+from payments.services.payouts import bank_batch_create
+from payments.services.settlement import settlement_run
 from products.services import negotiated_price_create
 from tests.conftest import client_for
 from tests.factories import (
@@ -27,6 +31,38 @@ from tests.factories import (
 )
 
 ROLES = ["anon", "staff", "manager", "other_manager", "purchaser", "approver", "foreign", "partner"]
+
+
+def _settled_order(purchaser, store, listing, staff, organisation) -> dict:
+    """A second order taken to completion, paid by bank transfer, settled and put in a bank
+    batch: the rows of the payments routes."""
+    order = place_order(purchaser, store, (listing, "10"))
+    fulfilment = order.fulfilments.get()
+    transitions.fulfilment_confirm(fulfilment=fulfilment, user=staff)
+    transitions.fulfilment_pack(fulfilment=fulfilment, user=staff)
+    transitions.fulfilment_ship(fulfilment=fulfilment, user=staff)
+    transitions.fulfilment_deliver(fulfilment=fulfilment, user=staff)
+    transitions.fulfilment_complete(fulfilment=fulfilment, user=staff)
+    order.refresh_from_db()
+    transfer, _created = bank_transfer_record(
+        user=staff,
+        organisation=organisation,
+        bank_reference="WORLD-1",
+        amount=order.total,
+        received_on=timezone.localdate(),
+        allocations=[AllocationRequest(order.pk)],
+    )
+    run = settlement_run(user=staff)
+    batch = bank_batch_create(user=staff)
+    statement = run.statements.get()
+    return {
+        "bank_transfer": transfer.pk,
+        "payment": transfer.allocations.get().payment_id,
+        "statement": statement.pk,
+        "run": run.pk,
+        "payout": statement.payout.pk,
+        "batch": batch.pk,
+    }
 
 
 def build_world() -> tuple[dict, dict]:
@@ -64,6 +100,7 @@ def build_world() -> tuple[dict, dict]:
         tiers=[{"min_quantity": Decimal("10"), "unit_price": Decimal("50.00")}],
     )
     order = place_order(purchaser, store, (listing, "10"))  # placed: no approval threshold
+    settled = _settled_order(purchaser, store, listing, staff, organisation)
     standing = standing_order_create(
         user=purchaser,
         store=store,
@@ -84,6 +121,7 @@ def build_world() -> tuple[dict, dict]:
         "order": order.pk,
         "fulfilment": order.fulfilments.get().pk,
         "standing": standing.pk,
+        **settled,
     }
 
     _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")

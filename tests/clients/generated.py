@@ -21,7 +21,14 @@ PACKAGE = "shitun_market_client"
 FIELD_PREFIX = "field_"
 # No post hooks: formatting the generated code with ruff is for people reading it, and the
 # run must not depend on what is on PATH.
-CONFIG = f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+# XLSX exports (statements, bank batch files) are bytes to the generator, as its own docs
+# advise for a content type it does not know.
+CONFIG = (
+    f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+    "content_type_overrides:\n"
+    "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet:"
+    " application/octet-stream\n"
+)
 
 
 class GenerationFailed(AssertionError):

@@ -13,6 +13,7 @@ from accounts.models import PartnerApiKey, User
 from buyers.models import BuyerOrganisation
 from demo.data import PARTNER_API_KEY, PASSWORD, USERS, load_demo
 from orders.models import Order, OrderLine, StandingOrder
+from payments.models import Statement
 from products.models import (
     Category,
     Certification,
@@ -91,9 +92,13 @@ def test_live_listings_have_tiers_and_stock_from_lots(demo):
     for listing in live:
         assert listing.tiers.exists()
         received = listing.lots.aggregate(total=Sum("quantity"))["total"]
-        assert received is not None and listing.stock_on_hand == received
-        # The demo order holds its lines' stock, nothing else does.
-        ordered = OrderLine.objects.filter(listing=listing).aggregate(total=Sum("quantity"))
+        # The settled demo order shipped what it confirmed; nothing else left the stock.
+        lines = OrderLine.objects.filter(listing=listing)
+        shipped = lines.filter(order__status="completed").aggregate(total=Sum("confirmed_quantity"))
+        assert received is not None
+        assert listing.stock_on_hand == received - (shipped["total"] or Decimal(0))
+        # The placed demo order holds its lines' stock, nothing else does.
+        ordered = lines.filter(order__status="placed").aggregate(total=Sum("quantity"))
         assert listing.stock_reserved == (ordered["total"] or Decimal(0))
 
 
@@ -104,8 +109,22 @@ def test_buyers_stores_standing_order_and_a_placed_order(demo):
     assert huimin.stores.filter(name="新华路店").exists()
     assert StandingOrder.objects.filter(organisation=huimin, weekday=0).exists()
     assert NegotiatedPrice.objects.filter(organisation=huimin).exists()
-    order = Order.objects.get()
-    assert order.status == "placed" and order.fulfilments.count() == 2
+    order = Order.objects.get(status="placed")
+    assert order.fulfilments.count() == 2
+
+
+def test_a_settled_order_shows_statements_with_a_household_split(demo):
+    statements = Statement.objects.all()
+    assert statements.count() == 2  # honey and tongcao
+    for statement in statements:
+        shares = statement.shares.all()
+        assert shares and sum(s.amount for s in shares) == statement.net_payable
+        assert statement.payout.batch is not None
+    assert statements.filter(shares__on_poverty_list=True).exists()
+    honey = statements.get(cooperative__name_zh__contains="蜜源")
+    assert honey.goods_value < honey.lines.get().fulfilment.lines.get().quantity * (
+        honey.lines.get().fulfilment.lines.get().unit_price
+    )  # the quality rejection lowered it
 
 
 def test_every_lot_is_traced_to_households_of_its_cooperative(demo):
