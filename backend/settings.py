@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "buyers",
     "products",
     "orders",
+    "logistics",
     "demo",
 ]
 
@@ -147,6 +148,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backend.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=6),
     },
+    "plan-delivery-runs": {
+        "task": "logistics.tasks.plan_delivery_runs",
+        "schedule": timedelta(minutes=10),
+    },
     "purge-expired-tokens": {
         "task": "accounts.tasks.purge_expired_tokens",
         "schedule": timedelta(hours=1),
@@ -166,6 +171,12 @@ ORDER_RESERVATION_TTL = timedelta(hours=env.int("ORDER_RESERVATION_TTL_HOURS", d
 # A standing order's period missed while the jobs were down is placed late up to this many
 # days after it was due; older ones are recorded as missed and the team is told.
 STANDING_ORDER_CATCH_UP_DAYS = env.int("STANDING_ORDER_CATCH_UP_DAYS", default=2)
+
+# --- Logistics -----------------------------------------------------------------------------------
+# Delivery runs are opened this many days ahead of their date.
+DELIVERY_RUN_HORIZON_DAYS = env.int("DELIVERY_RUN_HORIZON_DAYS", default=14)
+# A signed link to a delivery note (for a browser to show or print) works this long.
+DELIVERY_NOTE_LINK_TTL = timedelta(minutes=env.int("DELIVERY_NOTE_LINK_TTL_MINUTES", default=60))
 
 # --- Auth -----------------------------------------------------------------------------------
 # Reverse proxies in front of gunicorn (0 when it is published directly, as in compose.yaml).

@@ -198,6 +198,17 @@ class PickAllocation(models.Model):
         return f"{self.lot} → {self.quantity}"
 
 
+class EventKind(models.TextChoices):
+    """What an order event records. Most are lifecycle moves; the others leave the status as
+    it is (from_status == to_status) and say what happened beside it. The logistics app writes
+    its kinds through orders.services.events, so orders never imports it."""
+
+    STATUS = "status", _("status changed")
+    ASSIGNED_TO_RUN = "assigned_to_run", _("assigned to a delivery run")
+    SHIPMENT_RECORDED = "shipment_recorded", _("shipment details recorded")
+    DELAYED = "delayed", _("delivery delayed")
+
+
 class OrderEvent(models.Model):
     """Every change of an order: who, when, from, to, and a note. The backbone that notices,
     webhooks and reports will read."""
@@ -211,6 +222,7 @@ class OrderEvent(models.Model):
     )  # null: the system (expiry, standing orders)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.STATUS)
     note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

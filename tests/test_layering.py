@@ -18,7 +18,8 @@ ALLOWED = {
     "buyers": {"backend", "accounts"},
     "products": {"backend", "accounts", "suppliers", "buyers"},
     "orders": {"backend", "accounts", "suppliers", "buyers", "products"},
-    "demo": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
+    "logistics": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
+    "demo": {"backend", "accounts", "suppliers", "buyers", "products", "orders", "logistics"},
 }
 
 
