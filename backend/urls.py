@@ -10,11 +10,13 @@ api_v1 = [
     path("", include("products.urls")),
     path("", include("buyers.urls")),
     path("", include("orders.urls")),
+    path("", include("logistics.urls")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
+    path("delivery/", include("logistics.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

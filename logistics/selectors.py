@@ -102,3 +102,7 @@ def delivery_note(*, user: User, fulfilment_id: int) -> dict | None:
 
 def fulfilment_visible(*, user: User, fulfilment_id: int) -> Fulfilment | None:
     return fulfilment_list(user=user).filter(pk=fulfilment_id).first()
+
+
+def active_user(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
