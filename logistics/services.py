@@ -255,6 +255,12 @@ def _check_window(start: datetime.datetime, end: datetime.datetime, now: datetim
         raise ValidationError({"window_end": _("The window is in the past.")})
 
 
+def _check_carrier(mode: str, carrier_name: str) -> None:
+    """Said before the constraint shipment_carrier_named, so the 400 names the field."""
+    if mode == Shipment.Mode.CARRIER and not carrier_name.strip():
+        raise ValidationError({"carrier_name": _("Name the carrier.")})
+
+
 def _window_text(start: datetime.datetime, end: datetime.datetime) -> str:
     start, end = timezone.localtime(start), timezone.localtime(end)
     return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
@@ -284,6 +290,7 @@ def shipment_record(
     fulfilment = _lock_fulfilment(fulfilment.pk)
     _check_shippable(fulfilment)
     _check_window(window_start, window_end, timezone.now())
+    _check_carrier(mode, carrier_name)
     shipment = Shipment(
         fulfilment=fulfilment,
         mode=mode,
@@ -345,6 +352,7 @@ def shipment_update(*, user: User, shipment: Shipment, data: dict) -> Shipment:
     _fulfilment, shipment = _lock_shipment(user, shipment)
     for field, value in data.items():
         setattr(shipment, field, value)
+    _check_carrier(shipment.mode, shipment.carrier_name)
     shipment.full_clean()
     shipment.save()
     return shipment
