@@ -13,7 +13,6 @@ from logistics.models import DeliverySchedule, RunAssignment, Shipment
 from logistics.services import runs_plan
 from orders.models import EventKind, OrderEvent
 from tests.conftest import assert_error
-from tests.factories import StoreFactory
 from tests.logistics.helpers import confirmed_part, daily_schedule
 
 pytestmark = pytest.mark.django_db
