@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
 from buyers.models import Membership
+from logistics.services import runs_plan, schedule_create, shipment_record
+from orders.services.transitions import fulfilment_confirm
 from orders.services.standing import standing_order_create
 from products.services import negotiated_price_create
 from tests.conftest import client_for
@@ -70,6 +72,23 @@ def build_world() -> tuple[dict, dict]:
         weekday=0,
         lines=[{"listing": listing, "quantity": Decimal("10")}],
     )
+    # A second order, confirmed, with its shipment, on a delivery run.
+    travelling = place_order(purchaser, store, (listing, "10")).fulfilments.get()
+    fulfilment_confirm(fulfilment=travelling, user=manager)
+    schedule = schedule_create(
+        name="daily", weekdays=list(range(7)), departure_time=datetime.time(6), cutoff_hours=12
+    )
+    runs_plan()
+    start = timezone.now() + datetime.timedelta(days=2)
+    shipment = shipment_record(
+        user=manager,
+        fulfilment=travelling,
+        mode="own_vehicle",
+        package_count=4,
+        weight_kg=Decimal("10"),
+        window_start=start,
+        window_end=start + datetime.timedelta(hours=2),
+    )
     rows = {
         "cooperative": cooperative.pk,
         "household": household.pk,
@@ -84,6 +103,9 @@ def build_world() -> tuple[dict, dict]:
         "order": order.pk,
         "fulfilment": order.fulfilments.get().pk,
         "standing": standing.pk,
+        "schedule": schedule.pk,
+        "run": travelling.run_assignment.run_id,
+        "shipment": shipment.pk,
     }
 
     _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
