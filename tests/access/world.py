@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from accounts.models import PartnerApiKey, User
 from buyers.models import Membership
 from logistics.services import runs_plan, schedule_create, shipment_record
-from orders.services.transitions import fulfilment_confirm
 from orders.services.standing import standing_order_create
+from orders.services.transitions import fulfilment_confirm
 from products.services import negotiated_price_create
 from tests.conftest import client_for
 from tests.factories import (
