@@ -63,6 +63,12 @@ def shipment_list(*, user: User) -> QuerySet[Shipment]:
     ).order_by("-pk")
 
 
+def quantity_text(quantity) -> str:
+    """10.000 → "10", 12.500 → "12.5": how a person writes a quantity on paper."""
+    text = f"{quantity:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def delivery_note(*, user: User, fulfilment_id: int) -> dict | None:
     """Everything the printed delivery note shows, or None when the user may not see the
     part. Lots and quantities come from the pick list; the households behind the lots stay
@@ -80,9 +86,12 @@ def delivery_note(*, user: User, fulfilment_id: int) -> dict | None:
         {
             "line": line,
             "product": line.listing.product,
-            "quantity": line.effective_quantity,
+            "quantity": quantity_text(line.effective_quantity),
             "unit": line.listing.get_unit_display(),
-            "lots": picks.get(line.pk, []),
+            "lots": [
+                {**lot, "quantity": quantity_text(lot["quantity"])}
+                for lot in picks.get(line.pk, [])
+            ],
         }
         for line in fulfilment.lines.all()
     ]
