@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import User
+from orders.lifecycle import ENDED
 from orders.models import Fulfilment
 from orders.selectors import fulfilment_list, pick_list
 
@@ -23,10 +24,10 @@ def run_list(*, user: User) -> QuerySet[DeliveryRun]:
 def manifest(*, user: User, run: DeliveryRun) -> list[dict]:
     """The run's stops in order, one row per fulfilment the user may see: the store, its
     address and contact, the cooperative, and the shipment's packages and weight (empty until
-    the cooperative records the shipment)."""
-    rows = access.assignments_visible(
-        user=user, queryset=RunAssignment.objects.filter(run=run)
-    ).select_related(
+    the cooperative records the shipment). Parts cancelled or rejected after they were
+    assigned do not travel and are left out."""
+    travelling = RunAssignment.objects.filter(run=run).exclude(fulfilment__status__in=ENDED)
+    rows = access.assignments_visible(user=user, queryset=travelling).select_related(
         "fulfilment__order__store",
         "fulfilment__order__organisation",
         "fulfilment__cooperative",

@@ -31,8 +31,29 @@ from .serializers import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOTE_SALT = "logistics.delivery-note"
-# The delivery note is a document for Chinese drivers and store staff: zh-Hans unless asked.
+# The delivery note and the manifest page are documents for Chinese drivers and store staff:
+# zh-Hans unless the request asks for English.
 NOTE_LANGUAGES = {"zh-hans", "en"}
+
+
+def _language(request) -> str:
+    lang = (request.GET.get("lang") or "zh-hans").lower()
+    return lang if lang in NOTE_LANGUAGES else "zh-hans"
+
+
+def _render_page(request, template: str, context: dict, lang: str) -> HttpResponse:
+    with translation.override(lang):
+        response = render(request, template, {**context, "lang": lang})
+    response["Content-Language"] = lang
+    return response
+
+
+LANG_PARAMETER = OpenApiParameter(
+    "lang",
+    OpenApiTypes.STR,
+    enum=sorted(NOTE_LANGUAGES),
+    description=gettext_lazy("The page's language: zh-hans (default) or en."),
+)
 
 
 class DeliveryScheduleViewSet(ResourceViewSet):
@@ -74,12 +95,17 @@ class DeliveryRunViewSet(
             OpenApiParameter(
                 "export",
                 OpenApiTypes.STR,
-                enum=["csv", "xlsx"],
-                description=gettext_lazy("A file instead of JSON: csv (UTF-8) or xlsx."),
-            )
+                enum=["csv", "xlsx", "html"],
+                description=gettext_lazy(
+                    "Instead of JSON: csv (UTF-8), xlsx, or html (a page to show on a phone "
+                    "or print on A4; zh-Hans unless lang=en)."
+                ),
+            ),
+            LANG_PARAMETER,
         ],
         responses={
             (200, "application/json"): ManifestSerializer,
+            (200, "text/html"): OpenApiTypes.STR,
             (200, "text/csv"): OpenApiTypes.STR,
             (200, XLSX): OpenApiTypes.BINARY,
         },
@@ -93,6 +119,18 @@ class DeliveryRunViewSet(
         export = request.query_params.get("export")
         if export is None:
             return Response(ManifestSerializer({"run": run, "rows": rows}).data)
+        if export == "html":
+            return _render_page(
+                request,
+                "logistics/manifest.html",
+                {
+                    "run": run,
+                    "rows": rows,
+                    "packages": sum(row["package_count"] or 0 for row in rows),
+                    "weight": sum(row["weight_kg"] or 0 for row in rows),
+                },
+                _language(request),
+            )
         name = f"manifest-{run.date:%Y%m%d}-{run.pk}"
         if export == "csv":
             body, content_type = exports.manifest_csv(rows), "text/csv; charset=utf-8"
@@ -101,7 +139,7 @@ class DeliveryRunViewSet(
             body, content_type = exports.manifest_xlsx(rows, name), XLSX
             filename = f"{name}.xlsx"
         else:
-            raise ValidationError({"export": ["csv or xlsx."]})
+            raise ValidationError({"export": ["csv, xlsx or html."]})
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
@@ -168,24 +206,8 @@ class ShipmentViewSet(ResourceViewSet):
 
 
 # --- the delivery note (送货单) ------------------------------------------------------------------
-def _language(request) -> str:
-    lang = (request.GET.get("lang") or "zh-hans").lower()
-    return lang if lang in NOTE_LANGUAGES else "zh-hans"
-
-
 def _render_note(request, note: dict, lang: str) -> HttpResponse:
-    with translation.override(lang):
-        response = render(request, "logistics/delivery_note.html", {**note, "lang": lang})
-    response["Content-Language"] = lang
-    return response
-
-
-LANG_PARAMETER = OpenApiParameter(
-    "lang",
-    OpenApiTypes.STR,
-    enum=sorted(NOTE_LANGUAGES),
-    description=gettext_lazy("The note's language: zh-hans (default) or en."),
-)
+    return _render_page(request, "logistics/delivery_note.html", note, lang)
 
 
 class DeliveryNoteView(APIView):

@@ -1,5 +1,5 @@
-"""The delivery note in a real browser (Debian's headless Chromium), at phone width and as
-A4 print: every fact is on the page and nothing runs off its side.
+"""The delivery note and the manifest page in a real browser (Debian's headless Chromium), at
+phone width and as A4 print: every fact is on the page and nothing runs off its side.
 
 The page is rendered by the API, with a small script appended that measures the layout (the
 page's scroll width against its viewport, and any element whose right edge passes it) and
@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 
@@ -131,3 +132,78 @@ def test_the_note_prints_on_one_a4_page(note_page, tmp_path):
     assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
     # A4 is 595 × 842 points.
     assert re.search(rb"/MediaBox\s*\[\s*0\s+0\s+595(\.\d+)?\s+841(\.\d+)?|842", data)
+
+
+# --- the manifest page -------------------------------------------------------------------------
+@pytest.fixture
+def manifest_page(
+    staff,
+    staff_user,
+    note_page,
+    other_purchaser_user,
+    other_store,
+    other_manager_user,
+    other_cooperative,
+    tmp_path,
+):
+    """A run with two stops (two buyers, two cooperatives), the first with its shipment."""
+    _page, part, store = note_page
+    from django.utils import timezone
+
+    from logistics.services import shipment_record
+
+    start = timezone.now() + timezone.timedelta(days=1)
+    shipment_record(
+        user=staff_user,
+        fulfilment=part,
+        mode="carrier",
+        carrier_name="贵州长和长远物流",
+        tracking_number="CHCY-2026-000000000123456789",
+        package_count=24,
+        weight_kg=Decimal("312.50"),
+        window_start=start,
+        window_end=start + timezone.timedelta(hours=3),
+    )
+    confirmed_part(
+        purchaser=other_purchaser_user,
+        store=other_store,
+        manager=other_manager_user,
+        cooperative=other_cooperative,
+    )
+    runs_plan()
+    run = part.run_assignment.run
+    response = staff.get(f"/api/v1/delivery-runs/{run.pk}/manifest/?export=html")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    page = tmp_path / "manifest.html"
+    page.write_text(response.content.decode().replace("</body>", MEASURE + "</body>"))
+    return page, store, other_store
+
+
+@pytest.mark.parametrize("width", [320, 400, 703])
+def test_the_manifest_fits_the_width_and_lists_every_stop(manifest_page, tmp_path, width):
+    page, store, other_store = manifest_page
+    result = layout(page, tmp_path, width)
+    assert result["scrollWidth"] <= width, result
+    assert result["over"] == [], result
+    text = result["text"]
+    for expected in [
+        "装车清单",
+        "第 1 站",
+        "第 2 站",
+        store.name,
+        store.address,
+        other_store.name,
+        "CHCY-2026-000000000123456789",
+        "24",
+        "312.50",
+    ]:
+        assert expected in text, expected
+    assert text.index(store.name) < text.index(other_store.name)  # in stop order
+
+
+def test_the_manifest_prints_on_a4(manifest_page, tmp_path):
+    page, _store, _other = manifest_page
+    pdf = tmp_path / "manifest.pdf"
+    browse(page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 1
