@@ -37,8 +37,10 @@ NOTE_LANGUAGES = {"zh-hans", "en"}
 
 
 def _language(request) -> str:
-    lang = (request.GET.get("lang") or "zh-hans").lower()
-    return lang if lang in NOTE_LANGUAGES else "zh-hans"
+    lang = request.GET.get("lang", "zh-hans")
+    if lang not in NOTE_LANGUAGES:
+        raise ValidationError({"lang": ["zh-hans or en."]})
+    return lang
 
 
 def _render_page(request, template: str, context: dict, lang: str) -> HttpResponse:
@@ -98,7 +100,7 @@ class DeliveryRunViewSet(
                 enum=["csv", "xlsx", "html"],
                 description=gettext_lazy(
                     "Instead of JSON: csv (UTF-8), xlsx, or html (a page to show on a phone "
-                    "or print on A4; zh-Hans unless lang=en)."
+                    "or print on A4). Headers and labels are zh-Hans unless lang=en."
                 ),
             ),
             LANG_PARAMETER,
@@ -132,14 +134,15 @@ class DeliveryRunViewSet(
                 _language(request),
             )
         name = f"manifest-{run.date:%Y%m%d}-{run.pk}"
-        if export == "csv":
-            body, content_type = exports.manifest_csv(rows), "text/csv; charset=utf-8"
-            filename = f"{name}.csv"
-        elif export == "xlsx":
-            body, content_type = exports.manifest_xlsx(rows, name), XLSX
-            filename = f"{name}.xlsx"
-        else:
-            raise ValidationError({"export": ["csv, xlsx or html."]})
+        with translation.override(_language(request)):  # headers: zh-Hans unless lang=en
+            if export == "csv":
+                body, content_type = exports.manifest_csv(rows), "text/csv; charset=utf-8"
+                filename = f"{name}.csv"
+            elif export == "xlsx":
+                body, content_type = exports.manifest_xlsx(rows, name), XLSX
+                filename = f"{name}.xlsx"
+            else:
+                raise ValidationError({"export": ["csv, xlsx or html."]})
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
