@@ -58,6 +58,7 @@ def test_beat_schedule_names_only_registered_tasks():
         "accounts.tasks.purge_expired_tokens",
         "orders.tasks.expire_reservations",
         "orders.tasks.place_standing_orders",
+        "logistics.tasks.plan_delivery_runs",
     }
     assert scheduled <= set(app.tasks)
 
