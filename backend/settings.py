@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "products",
     "orders",
     "payments",
+    "logistics",
     "demo",
 ]
 
@@ -165,6 +166,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backend.tasks.purge_idempotency_keys",
         "schedule": timedelta(hours=6),
     },
+    "plan-delivery-runs": {
+        "task": "logistics.tasks.plan_delivery_runs",
+        "schedule": timedelta(minutes=10),
+    },
     "purge-expired-tokens": {
         "task": "accounts.tasks.purge_expired_tokens",
         "schedule": timedelta(hours=1),
@@ -202,6 +207,12 @@ PAYMENTS_SETTLE_UNPAID_NET_TERMS = env.bool("PAYMENTS_SETTLE_UNPAID_NET_TERMS", 
 PAYMENTS_BANK_PAYEE = env.str("PAYMENTS_BANK_PAYEE", default="石屯市场平台(演示)")
 PAYMENTS_BANK_ACCOUNT = env.str("PAYMENTS_BANK_ACCOUNT", default="demo-0000-0000")
 PAYMENTS_BANK_NAME = env.str("PAYMENTS_BANK_NAME", default="贵阳银行南明支行(演示)")
+
+# --- Logistics -----------------------------------------------------------------------------------
+# Delivery runs are opened this many days ahead of their date.
+DELIVERY_RUN_HORIZON_DAYS = env.int("DELIVERY_RUN_HORIZON_DAYS", default=14)
+# A signed link to a delivery note (for a browser to show or print) works this long.
+DELIVERY_NOTE_LINK_TTL = timedelta(minutes=env.int("DELIVERY_NOTE_LINK_TTL_MINUTES", default=60))
 
 # --- Auth -----------------------------------------------------------------------------------
 # Reverse proxies in front of gunicorn (0 when it is published directly, as in compose.yaml).

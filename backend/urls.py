@@ -11,11 +11,13 @@ api_v1 = [
     path("", include("buyers.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("", include("logistics.urls")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
+    path("delivery/", include("logistics.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

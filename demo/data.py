@@ -17,6 +17,7 @@ from accounts.services import user_create
 from backend.validators import credit_code_check_character
 from buyers import services as buyers
 from buyers.models import BuyerOrganisation, Membership
+from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
@@ -347,6 +348,37 @@ def load_demo(*, force: bool = False) -> bool:
         store=market_hall,
         honey=honey_cases,
         tongcao=tongcao_first,
+    )
+
+    # The Tuesday and Friday truck from Shitun to Nanming, and a confirmed honey order on its
+    # next run with its shipment recorded: GET /api/v1/delivery-runs/ and its manifest.
+    schedule_create(
+        name="石屯 → 南明 周二、周五 (Tuesdays and Fridays)",
+        weekdays=[1, 4],
+        departure_time=datetime.time(6, 0),
+        cutoff_hours=12,
+    )
+    travelling = order_place(
+        user=users["13800000005"],
+        store=xinhua,
+        lines=[LineRequest(honey_bulk.pk, Decimal("100"))],
+        note="demo order on the next delivery run",
+    ).order.fulfilments.get()
+    transitions.fulfilment_confirm(fulfilment=travelling, user=users["13800000002"])
+    runs_plan()
+    run = travelling.run_assignment.run
+    shipment_record(
+        user=users["13800000002"],
+        fulfilment=travelling,
+        mode="carrier",
+        carrier_name="贵州长和长远物流",
+        vehicle_plate="贵E·A1234",
+        driver_name="韦师傅",
+        driver_phone="13908590001",
+        package_count=4,
+        weight_kg=Decimal("104.00"),
+        window_start=run.departs_at + datetime.timedelta(hours=5),
+        window_end=run.departs_at + datetime.timedelta(hours=8),
     )
     return True
 

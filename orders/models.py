@@ -238,20 +238,30 @@ class PickAllocation(models.Model):
         return f"{self.lot} → {self.quantity}"
 
 
+class EventKind(models.TextChoices):
+    """What an order event records. Most are lifecycle moves; the others leave the status as
+    it is (from_status == to_status) and say what happened beside it: to a part (logistics)
+    or to the order as a whole (payments). Other apps write their kinds through
+    orders.services.events, so orders never imports them."""
+
+    STATUS = "status", _("status changed")
+    ASSIGNED_TO_RUN = "assigned_to_run", _("assigned to a delivery run")
+    SHIPMENT_RECORDED = "shipment_recorded", _("shipment details recorded")
+    DELAYED = "delayed", _("delivery delayed")
+    PAYMENT_OVERDUE = "payment_overdue", _("payment overdue")
+
+
 class OrderEvent(models.Model):
     """Every change of an order: who, when, from, to, and a note. The backbone that notices,
-    webhooks and reports will read. Most events are a status change of a part; other kinds
-    mark what happened to the order as a whole (its payment fell overdue), with the status
-    it had then as both from and to."""
-
-    class Kind(models.TextChoices):
-        STATUS = "status", _("status change")
-        PAYMENT_OVERDUE = "payment_overdue", _("payment overdue")
+    webhooks and reports will read. Most events are a status change of a part; the other
+    kinds (EventKind) keep the status it had then as both from and to."""
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.STATUS)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=EventKind.choices, default=EventKind.STATUS
+    )
     fulfilment = models.ForeignKey(
         Fulfilment,
         on_delete=models.CASCADE,

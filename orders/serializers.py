@@ -243,6 +243,7 @@ class OrderEventSerializer(serializers.ModelSerializer):
             "fulfilment",
             "actor",
             "actor_name",
+            "kind",
             "from_status",
             "to_status",
             "note",

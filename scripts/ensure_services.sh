@@ -45,3 +45,17 @@ if is_local "$redis_url"; then
     fi
   fi
 fi
+
+# The delivery note and manifest are checked in headless Chromium with CJK fonts
+# (tests/logistics/test_delivery_note_browser.py): install Debian's packages when missing.
+# (fc-list's output is read whole: grep -q would end the pipe early, which pipefail reports.)
+if ! command -v chromium >/dev/null || [[ $(fc-list 2>/dev/null) != *"Noto Sans CJK"* ]]; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing chromium and fonts-noto-cjk"
+    apt-get install -y -q chromium fonts-noto-cjk >/dev/null \
+      || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }
+  else
+    echo "chromium and fonts-noto-cjk are needed by the tests: apt-get install chromium fonts-noto-cjk" >&2
+    exit 1
+  fi
+fi

@@ -19,7 +19,17 @@ ALLOWED = {
     "products": {"backend", "accounts", "suppliers", "buyers"},
     "orders": {"backend", "accounts", "suppliers", "buyers", "products"},
     "payments": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
-    "demo": {"backend", "accounts", "suppliers", "buyers", "products", "orders", "payments"},
+    "logistics": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
+    "demo": {
+        "backend",
+        "accounts",
+        "suppliers",
+        "buyers",
+        "products",
+        "orders",
+        "payments",
+        "logistics",
+    },
 }
 
 

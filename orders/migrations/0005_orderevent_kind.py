@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='orderevent',
             name='kind',
-            field=models.CharField(choices=[('status', 'status change'), ('payment_overdue', 'payment overdue')], default='status', max_length=20, verbose_name='kind'),
+            field=models.CharField(choices=[('status', 'status changed'), ('assigned_to_run', 'assigned to a delivery run'), ('shipment_recorded', 'shipment details recorded'), ('delayed', 'delivery delayed'), ('payment_overdue', 'payment overdue')], default='status', max_length=20, verbose_name='kind'),
         ),
         migrations.AddConstraint(
             model_name='orderevent',

@@ -1,9 +1,31 @@
-"""Order events that are not a part's status change (orders/lifecycle.py writes those): the
-marks other apps put on an order as a whole, e.g. payments flagging it overdue."""
+"""Order events that are not a part's status change (orders/lifecycle.py writes those): what
+other apps record beside the lifecycle, to a part (a run assignment, a shipment recorded, a
+delay) or to the order as a whole (its payment fell overdue). Every event of an order is one
+kind of row in one table, and orders needs to know nothing of who writes them."""
 
 from django.db import IntegrityError, transaction
 
-from ..models import Order, OrderEvent
+from accounts.models import User
+
+from ..models import EventKind, Fulfilment, Order, OrderEvent
+
+
+def fulfilment_event_record(
+    *, fulfilment: Fulfilment, kind: str, actor: User | None, note: str = ""
+) -> OrderEvent:
+    """Record that ``kind`` happened to the part, leaving its status as it is. The caller holds
+    the fulfilment's lock (order → fulfilment), inside its own transaction."""
+    if kind == EventKind.STATUS or kind not in EventKind.values:
+        raise ValueError(f"not an event kind beside the lifecycle: {kind!r}")
+    return OrderEvent.objects.create(
+        order_id=fulfilment.order_id,
+        fulfilment=fulfilment,
+        actor=actor,
+        from_status=fulfilment.status,
+        to_status=fulfilment.status,
+        kind=kind,
+        note=note[:500],
+    )
 
 
 def order_flag_payment_overdue(*, order: Order, note: str) -> bool:
@@ -13,7 +35,7 @@ def order_flag_payment_overdue(*, order: Order, note: str) -> bool:
         with transaction.atomic():
             OrderEvent.objects.create(
                 order=order,
-                kind=OrderEvent.Kind.PAYMENT_OVERDUE,
+                kind=EventKind.PAYMENT_OVERDUE,
                 actor=None,
                 from_status=order.status,
                 to_status=order.status,

@@ -8,7 +8,7 @@ from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import FulfilmentStatus, Order, OrderEvent
+from orders.models import EventKind, FulfilmentStatus, Order, OrderEvent
 from orders.services.events import order_flag_payment_overdue
 
 from ..selectors import order_balance, paid_subquery
@@ -36,7 +36,7 @@ def orders_flag_overdue(*, today: datetime.date | None = None) -> int:
         Order.objects.filter(
             status__in=[FulfilmentStatus.DELIVERED, FulfilmentStatus.COMPLETED], total__gt=0
         )
-        .exclude(events__kind=OrderEvent.Kind.PAYMENT_OVERDUE)
+        .exclude(events__kind=EventKind.PAYMENT_OVERDUE)
         .annotate(paid=paid_subquery("pk"), delivered_at=Subquery(delivered_at))
         .filter(paid__lt=F("total"))
         .select_related("organisation")

@@ -345,11 +345,11 @@ settlement-runs/                    PUT    401   405   403   403   403   403   4
 settlement-runs/                    PATCH  401   405   403   403   403   403   403   403
 settlement-runs/                    DELETE 401   405   403   403   403   403   403   403
 
-settlement-runs/{run}/              GET    401   200   403   403   403   403   403   403
-settlement-runs/{run}/              POST   401   405   403   403   403   403   403   403
-settlement-runs/{run}/              PUT    401   405   403   403   403   403   403   403
-settlement-runs/{run}/              PATCH  401   405   403   403   403   403   403   403
-settlement-runs/{run}/              DELETE 401   405   403   403   403   403   403   403
+settlement-runs/{settlement_run}/   GET    401   200   403   403   403   403   403   403
+settlement-runs/{settlement_run}/   POST   401   405   403   403   403   403   403   403
+settlement-runs/{settlement_run}/   PUT    401   405   403   403   403   403   403   403
+settlement-runs/{settlement_run}/   PATCH  401   405   403   403   403   403   403   403
+settlement-runs/{settlement_run}/   DELETE 401   405   403   403   403   403   403   403
 
 payouts/                            GET    401   200   403   403   403   403   403   403
 payouts/                            POST   401   405   403   403   403   403   403   403
@@ -392,6 +392,66 @@ bank-batches/{batch}/mark-paid/     POST   401   200   403   403   403   403   4
 bank-batches/{batch}/mark-paid/     PUT    401   405   403   403   403   403   403   403
 bank-batches/{batch}/mark-paid/     PATCH  401   405   403   403   403   403   403   403
 bank-batches/{batch}/mark-paid/     DELETE 401   405   403   403   403   403   403   403
+
+delivery-schedules/                 GET    401   200   200   200   200   200   200   200
+delivery-schedules/                 POST   401   400   403   403   403   403   403   403
+delivery-schedules/                 PUT    401   405   403   403   403   403   403   403
+delivery-schedules/                 PATCH  401   405   403   403   403   403   403   403
+delivery-schedules/                 DELETE 401   405   403   403   403   403   403   403
+
+delivery-schedules/{schedule}/      GET    401   200   200   200   200   200   200   200
+delivery-schedules/{schedule}/      POST   401   405   403   403   403   403   403   403
+delivery-schedules/{schedule}/      PUT    401   400   403   403   403   403   403   403
+delivery-schedules/{schedule}/      PATCH  401   200   403   403   403   403   403   403
+delivery-schedules/{schedule}/      DELETE 401   405   403   403   403   403   403   403
+
+delivery-runs/                      GET    401   200   200   200   200   200   200   200
+delivery-runs/                      POST   401   405   405   405   405   405   405   405
+delivery-runs/                      PUT    401   405   405   405   405   405   405   405
+delivery-runs/                      PATCH  401   405   405   405   405   405   405   405
+delivery-runs/                      DELETE 401   405   405   405   405   405   405   405
+
+delivery-runs/{run}/                GET    401   200   200   404   200   200   404   200
+delivery-runs/{run}/                POST   401   405   405   405   405   405   405   405
+delivery-runs/{run}/                PUT    401   405   405   405   405   405   405   405
+delivery-runs/{run}/                PATCH  401   405   405   405   405   405   405   405
+delivery-runs/{run}/                DELETE 401   405   405   405   405   405   405   405
+
+delivery-runs/{run}/manifest/       GET    401   200   200   404   200   200   404   200
+delivery-runs/{run}/manifest/       POST   401   405   405   405   405   405   405   405
+delivery-runs/{run}/manifest/       PUT    401   405   405   405   405   405   405   405
+delivery-runs/{run}/manifest/       PATCH  401   405   405   405   405   405   405   405
+delivery-runs/{run}/manifest/       DELETE 401   405   405   405   405   405   405   405
+
+shipments/                          GET    401   200   200   200   200   200   200   200
+shipments/                          POST   401   400   400   400   403   403   403   403
+shipments/                          PUT    401   405   405   405   403   403   403   403
+shipments/                          PATCH  401   405   405   405   403   403   403   403
+shipments/                          DELETE 401   405   405   405   403   403   403   403
+
+shipments/{shipment}/               GET    401   200   200   404   200   200   404   200
+shipments/{shipment}/               POST   401   405   405   405   403   403   403   403
+shipments/{shipment}/               PUT    401   405   405   405   403   403   403   403
+shipments/{shipment}/               PATCH  401   200   200   404   403   403   403   403
+shipments/{shipment}/               DELETE 401   405   405   405   403   403   403   403
+
+shipments/{shipment}/delay/         GET    401   405   405   405   405   405   405   405
+shipments/{shipment}/delay/         POST   401   400   400   404   403   403   403   403
+shipments/{shipment}/delay/         PUT    401   405   405   405   403   403   403   403
+shipments/{shipment}/delay/         PATCH  401   405   405   405   403   403   403   403
+shipments/{shipment}/delay/         DELETE 401   405   405   405   403   403   403   403
+
+delivery-notes/{fulfilment}/        GET    401   200   200   404   200   200   404   200
+delivery-notes/{fulfilment}/        POST   401   405   405   405   405   405   405   405
+delivery-notes/{fulfilment}/        PUT    401   405   405   405   405   405   405   405
+delivery-notes/{fulfilment}/        PATCH  401   405   405   405   405   405   405   405
+delivery-notes/{fulfilment}/        DELETE 401   405   405   405   405   405   405   405
+
+delivery-notes/{fulfilment}/link/   GET    401   405   405   405   405   405   405   405
+delivery-notes/{fulfilment}/link/   POST   401   200   200   404   200   200   404   200
+delivery-notes/{fulfilment}/link/   PUT    401   405   405   405   405   405   405   405
+delivery-notes/{fulfilment}/link/   PATCH  401   405   405   405   405   405   405   405
+delivery-notes/{fulfilment}/link/   DELETE 401   405   405   405   405   405   405   405
 """
 
 # Routes that are not the API's resources, with why they are not in the table.
@@ -400,6 +460,8 @@ NOT_IN_TABLE = {
     "schema": "OpenAPI document (tests/backend/test_schema.py)",
     "docs": "Swagger UI over the schema",
     "set_language": "Django's language switch for the admin",
+    "delivery-note-signed": "the delivery note behind a signed link (no account: the signature "
+    "is the credential; tests/logistics/test_api.py)",
 }
 NOT_IN_TABLE_NAMESPACES = {"admin": "Django admin: staff sign in with a session (test_admin.py)"}
 

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
 from buyers.models import Membership
+from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
 from orders.services.standing import standing_order_create
 from payments.services.collecting import AllocationRequest, bank_transfer_record
@@ -59,7 +60,7 @@ def _settled_order(purchaser, store, listing, staff, organisation) -> dict:
         "bank_transfer": transfer.pk,
         "payment": transfer.allocations.get().payment_id,
         "statement": statement.pk,
-        "run": run.pk,
+        "settlement_run": run.pk,
         "payout": statement.payout.pk,
         "batch": batch.pk,
     }
@@ -107,6 +108,23 @@ def build_world() -> tuple[dict, dict]:
         weekday=0,
         lines=[{"listing": listing, "quantity": Decimal("10")}],
     )
+    # A second order, confirmed, with its shipment, on a delivery run.
+    travelling = place_order(purchaser, store, (listing, "10")).fulfilments.get()
+    transitions.fulfilment_confirm(fulfilment=travelling, user=manager)
+    schedule = schedule_create(
+        name="daily", weekdays=list(range(7)), departure_time=datetime.time(6), cutoff_hours=12
+    )
+    runs_plan()
+    start = timezone.now() + datetime.timedelta(days=2)
+    shipment = shipment_record(
+        user=manager,
+        fulfilment=travelling,
+        mode="own_vehicle",
+        package_count=4,
+        weight_kg=Decimal("10"),
+        window_start=start,
+        window_end=start + datetime.timedelta(hours=2),
+    )
     rows = {
         "cooperative": cooperative.pk,
         "household": household.pk,
@@ -122,6 +140,9 @@ def build_world() -> tuple[dict, dict]:
         "fulfilment": order.fulfilments.get().pk,
         "standing": standing.pk,
         **settled,
+        "schedule": schedule.pk,
+        "run": travelling.run_assignment.run_id,
+        "shipment": shipment.pk,
     }
 
     _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")

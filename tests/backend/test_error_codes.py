@@ -14,7 +14,7 @@ from tests.conftest import assert_error
 from tests.factories import PASSWORD
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-PROJECT_APPS = {"accounts", "suppliers", "buyers", "products", "orders", "backend"}
+PROJECT_APPS = {"accounts", "suppliers", "buyers", "products", "orders", "logistics", "backend"}
 
 
 def _subclasses(cls):

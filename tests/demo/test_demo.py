@@ -109,8 +109,9 @@ def test_buyers_stores_standing_order_and_a_placed_order(demo):
     assert huimin.stores.filter(name="新华路店").exists()
     assert StandingOrder.objects.filter(organisation=huimin, weekday=0).exists()
     assert NegotiatedPrice.objects.filter(organisation=huimin).exists()
-    order = Order.objects.get(status="placed")
-    assert order.fulfilments.count() == 2
+    order = Order.objects.get(note="demo order")
+    assert order.status == "placed" and order.fulfilments.count() == 2
+
 
 
 def test_a_settled_order_shows_statements_with_a_household_split(demo):
@@ -125,6 +126,20 @@ def test_a_settled_order_shows_statements_with_a_household_split(demo):
     assert honey.goods_value < honey.lines.get().fulfilment.lines.get().quantity * (
         honey.lines.get().fulfilment.lines.get().unit_price
     )  # the quality rejection lowered it
+
+
+def test_a_delivery_run_with_its_manifest(demo, anon):
+    from logistics.models import DeliveryRun
+
+    run = DeliveryRun.objects.get(assignments__isnull=False)
+    assert run.date.weekday() in (1, 4)  # the Tuesday and Friday truck
+    login = {"phone": "13800000001", "password": PASSWORD}
+    token = anon.post("/api/v1/auth/token/", login, format="json").json()["token"]
+    anon.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    rows = anon.get(f"/api/v1/delivery-runs/{run.pk}/manifest/").json()["rows"]
+    assert [(row["stop"], row["store"], row["package_count"]) for row in rows] == [
+        (1, "新华路店", 4)
+    ]
 
 
 def test_every_lot_is_traced_to_households_of_its_cooperative(demo):

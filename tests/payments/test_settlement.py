@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from orders.models import OrderEvent
+from orders.models import EventKind, OrderEvent
 from payments.ledger import Posting, balance
 from payments.models import (
     Account,
@@ -203,7 +203,7 @@ def test_overdue_orders_are_flagged_once(staff_user, delivered_order):
     later = today + datetime.timedelta(days=2)
     assert orders_flag_overdue(today=later) == 1
     assert orders_flag_overdue(today=later) == 0
-    event = OrderEvent.objects.get(kind=OrderEvent.Kind.PAYMENT_OVERDUE)
+    event = OrderEvent.objects.get(kind=EventKind.PAYMENT_OVERDUE)
     assert "1020.00" in event.note
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.models import OrderEvent
+from orders.models import EventKind, OrderEvent
 from payments.models import StatementLine
 from payments.services.collecting import AllocationRequest, bank_transfer_record
 from payments.tasks import flag_overdue_orders, settle_completed_fulfilments
@@ -65,5 +65,5 @@ def test_worker_flags_an_unpaid_order_once(
 
     assert wait_for(lambda: len(runs(finished_tasks, flag_overdue_orders)) == 2)
     assert sorted(runs(finished_tasks, flag_overdue_orders)) == [0, 1]
-    flags = OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.PAYMENT_OVERDUE)
+    flags = OrderEvent.objects.filter(order=order, kind=EventKind.PAYMENT_OVERDUE)
     assert flags.count() == 1 and str(Decimal("680.00")) in flags.get().note
