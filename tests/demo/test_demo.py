@@ -113,7 +113,6 @@ def test_buyers_stores_standing_order_and_a_placed_order(demo):
     assert order.status == "placed" and order.fulfilments.count() == 2
 
 
-
 def test_a_settled_order_shows_statements_with_a_household_split(demo):
     statements = Statement.objects.all()
     assert statements.count() == 2  # honey and tongcao
