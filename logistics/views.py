@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
@@ -39,7 +39,9 @@ NOTE_LANGUAGES = {"zh-hans", "en"}
 def _language(request) -> str:
     lang = request.GET.get("lang", "zh-hans")
     if lang not in NOTE_LANGUAGES:
-        raise ValidationError({"lang": ["zh-hans or en."]})
+        raise ValidationError(
+            {"lang": [gettext("Choose %(choices)s.") % {"choices": "zh-hans, en"}]}
+        )
     return lang
 
 
@@ -133,16 +135,18 @@ class DeliveryRunViewSet(
                 },
                 _language(request),
             )
+        if export not in ("csv", "xlsx"):  # refused in the request's language, as any error
+            raise ValidationError(
+                {"export": [gettext("Choose %(choices)s.") % {"choices": "csv, xlsx, html"}]}
+            )
         name = f"manifest-{run.date:%Y%m%d}-{run.pk}"
         with translation.override(_language(request)):  # headers: zh-Hans unless lang=en
             if export == "csv":
                 body, content_type = exports.manifest_csv(rows), "text/csv; charset=utf-8"
                 filename = f"{name}.csv"
-            elif export == "xlsx":
+            else:
                 body, content_type = exports.manifest_xlsx(rows, name), XLSX
                 filename = f"{name}.xlsx"
-            else:
-                raise ValidationError({"export": ["csv, xlsx or html."]})
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -20,7 +20,7 @@ Why parametrise rather than replay: requests are not idempotent (throttles count
 placed), so each language runs the whole test from its own start. Why these modules: they
 are where the suite provokes the domain's refusals (minimum order, increment, stock
 shortfall, cooperative minimum order value, lifecycle moves, approval, standing orders, lots,
-tiers, negotiated prices, logins, malformed requests); the others would only repeat
+tiers, negotiated prices, logins, malformed requests, payments, Stripe, logistics); the others would only repeat
 framework refusals these already walk. At the end of a run that walked all of them, the run
 fails if the Chinese walk never met one of the domain's error codes (``DOMAIN_CODES``).
 """
@@ -51,6 +51,7 @@ WALKED = {
     "tests/backend/test_malformed.py",
     "tests/backend/test_refused_input.py",
     "tests/buyers/test_api.py",
+    "tests/logistics/test_api.py",
     "tests/orders/test_access.py",
     "tests/orders/test_api_fulfilments.py",
     "tests/orders/test_idempotency.py",
@@ -60,6 +61,9 @@ WALKED = {
     "tests/orders/test_standing_lines.py",
     "tests/orders/test_standing_rules.py",
     "tests/orders/test_stock_moves.py",
+    "tests/payments/test_api.py",
+    "tests/payments/test_stripe_gateway.py",
+    "tests/payments/test_webhooks.py",
     "tests/products/test_api_catalog.py",
     "tests/products/test_api_listings.py",
     "tests/products/test_api_lots.py",
