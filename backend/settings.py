@@ -183,6 +183,9 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": 20,
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
+# Loaded with the credential, in its query: almost every buyer request asks which organisation
+# the account acts for (buyers.access.membership_of).
+AUTH_USER_RELATED = ["buyer_membership__organisation"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
