@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -64,14 +64,31 @@ def _save(listing: Listing) -> None:
 
 
 def _save_all(listings: list[Listing]) -> None:
-    """Write the moved rows in one UPDATE (CASE per primary key), whatever their number. The
-    rows are locked, so the values computed here are the rows' values; the constraints still
-    check every row."""
+    """Write the moved rows in one UPDATE … FROM (VALUES …), whatever their number. The rows
+    are locked, so the values computed here are the rows' values; the constraints still check
+    every row. Plain SQL (PostgreSQL, and SQLite ≥ 3.33): on the hot path of every order,
+    bulk_update's CASE expressions cost more to build than the statement costs to run."""
     now = timezone.now()
+    ops = connection.ops
+    rows, params = [], []
     for listing in listings:
         _sync_sold_out(listing)
-        listing.updated_at = now  # bulk_update does not apply auto_now
-    Listing.objects.bulk_update(listings, _STOCK_FIELDS)
+        listing.updated_at = now
+        rows.append("(CAST(%s AS bigint), CAST(%s AS numeric), CAST(%s AS numeric), %s)")
+        params += [
+            listing.pk,
+            ops.adapt_decimalfield_value(listing.stock_on_hand, 12, 3),
+            ops.adapt_decimalfield_value(listing.stock_reserved, 12, 3),
+            listing.status,
+        ]
+    table = ops.quote_name(Listing._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET stock_on_hand = v.column2, stock_reserved = v.column3, "
+        f"status = v.column4, updated_at = %s FROM (VALUES {', '.join(rows)}) AS v "
+        f"WHERE {table}.id = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ops.adapt_datetimefield_value(now), *params])
 
 
 def _positive(quantity: Decimal) -> None:
