@@ -12,7 +12,9 @@ created if missing, so test and demo data are never touched):
    keys are deleted, and one lot of --stock kg is received per listing through the stock
    service;
 3. counts SQL queries of POST /api/v1/orders/ in-process (django.test.Client) for orders of
-   1, 2 and 3 lines, and of an Idempotency-Key replay;
+   1, 2, 3 and 10 lines, and of an Idempotency-Key replay; then of each fulfilment transition
+   (confirm, pack, ship, deliver) of parts of 1, 3 and 6 lines, through the service and the
+   API (--queries-only stops here);
 4. starts gunicorn (sync workers) on a free loopback port; for each --clients level, that many
    concurrent clients place orders of 1-3 random lines of 5-20 kg, each with a fresh
    Idempotency-Key (every --replay-every-th request resends the previous placed order with its
