@@ -23,6 +23,7 @@ from products.models import Listing
 from ..access import check_orders_for_organisation
 from ..exceptions import BelowMinimumOrderValue, InsufficientStock
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
+from ..selectors import attach_prefetched
 from .policies import BuyerRequest, Findings, LineRequest, Part, StandingRun
 
 # Orders are for goods in stock or soon harvested; a date further ahead is a typo.
@@ -55,16 +56,9 @@ class Placement:
         the objects in hand, without reading them again."""
         for fulfilment in self.fulfilments:
             mine = [line for line in self.lines if line.fulfilment is fulfilment]
-            _attach(fulfilment, "lines", mine)
-        _attach(self.order, "fulfilments", self.fulfilments)
+            attach_prefetched(fulfilment, "lines", mine)
+        attach_prefetched(self.order, "fulfilments", self.fulfilments)
         return self.order
-
-
-def _attach(instance, name: str, rows: list) -> None:
-    """What prefetch_related stores: the related manager's queryset, already evaluated."""
-    queryset = getattr(instance, name).all()
-    queryset._result_cache, queryset._prefetch_done = rows, True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 def _check_request(*, user: User, store: Store, lines: list[LineRequest], requested_delivery_date):

@@ -26,17 +26,10 @@ from products.models import Lot
 from .. import lifecycle
 from ..access import actors_for
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
-from ..selectors import expired_reservations
+from ..selectors import attach_prefetched, expired_reservations
 
 S = FulfilmentStatus
 logger = logging.getLogger(__name__)
-
-
-def _attach(instance, name: str, rows: list) -> None:
-    """What prefetch_related stores: the related manager's queryset, already evaluated."""
-    queryset = getattr(instance, name).all()
-    queryset._result_cache, queryset._prefetch_done = rows, True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 def _lock_parts(order: Order) -> list[Fulfilment]:
@@ -57,8 +50,8 @@ def _lock_parts(order: Order) -> list[Fulfilment]:
         line.fulfilment, line.order = fulfilment, order
         lines_of[fulfilment.pk].append(line)
     for fulfilment in parts.values():
-        _attach(fulfilment, "lines", lines_of[fulfilment.pk])
-    _attach(order, "fulfilments", list(parts.values()))
+        attach_prefetched(fulfilment, "lines", lines_of[fulfilment.pk])
+    attach_prefetched(order, "fulfilments", list(parts.values()))
     return list(parts.values())
 
 
