@@ -140,6 +140,39 @@ def _user_saved(sender, instance, **kwargs):
     forget_after_commit(instance.__dict__.pop("_forget_token_digests", []))
 
 
+def _digests_of(user_ids) -> list[str]:
+    from knox.models import AuthToken
+
+    return list(AuthToken.objects.filter(user_id__in=user_ids).values_list("digest", flat=True))
+
+
+def watch(model, users_of) -> None:
+    """Forget the tokens of ``users_of(instance)`` (user ids) around every save or delete of
+    ``model``: for rows the authentication query reads with the user
+    (settings.AUTH_USER_RELATED, a buyer's membership and organisation), which a remembered
+    token carries too. Strictly before the write, again after it commits, as for users."""
+
+    def before(sender, instance, **kwargs):
+        # New rows too: a remembered token may carry "no membership yet".
+        if enabled():
+            digests = _digests_of(users_of(instance))
+            forget(digests)
+            instance._forget_token_digests = digests
+
+    def after(sender, instance, **kwargs):
+        forget_after_commit(instance.__dict__.pop("_forget_token_digests", []))
+
+    for signal, receiver in (
+        (pre_save, before),
+        (pre_delete, before),
+        (post_save, after),
+        (post_delete, after),
+    ):
+        signal.connect(
+            receiver, sender=model, weak=False, dispatch_uid=f"token-cache-{signal}-{model}"
+        )
+
+
 def connect() -> None:
     """Called once from AccountsConfig.ready(). Strictly before each write (pre_*), once
     more after it (post_*)."""

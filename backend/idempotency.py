@@ -1,10 +1,11 @@
 """``Idempotency-Key`` on POSTs that create something.
 
 The same key with the same request answers the original response and creates nothing more;
-the same key with a different request is a 422. The key row is written in the same
-transaction as what the request creates: a failed request leaves no key (so it can be
-retried), and two concurrent requests with one key serialise on the unique index, so the
-second sees the first's answer. Keys are kept IDEMPOTENCY_KEY_TTL (at least 24 hours).
+the same key with a different request is a 422. The key row is written once, with the answer,
+in the same transaction as what the request creates: a failed request leaves no key (so it
+can be retried), and two concurrent requests with one key serialise on the unique index, so
+the second's work is rolled back and it answers the first's answer. Keys are kept
+IDEMPOTENCY_KEY_TTL (at least 24 hours).
 """
 
 import hashlib
@@ -66,6 +67,12 @@ class IdempotentCreateMixin:
         )
 
 
+def _fresh_record(request, key: str):
+    fresh_after = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    record = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    return record, (record is not None and record.created_at >= fresh_after), fresh_after
+
+
 def idempotent(request, handler) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
@@ -76,33 +83,36 @@ def idempotent(request, handler) -> Response:
             fields={HEADER: [gettext("Invalid.")]},
         )
     fingerprint = _fingerprint(request)
-    fresh_after = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
-    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-    if existing is not None and existing.created_at >= fresh_after:
+    existing, fresh, fresh_after = _fresh_record(request, key)
+    if fresh:
         return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
             if existing is not None:  # expired: the key may be used again
                 IdempotencyKey.objects.filter(pk=existing.pk, created_at__lt=fresh_after).delete()
-            # Claim the key before doing the work: a concurrent request with the same key waits
-            # on the unique index here and then replays this one's answer.
-            record = IdempotencyKey.objects.create(
+            response = handler()  # errors raise, and roll the work back: the key stays free
+            # Written once, with the answer, in the work's transaction. A concurrent request
+            # with the same key waits here on the unique index until this one commits.
+            IdempotencyKey.objects.create(
                 user=request.user,
                 key=key,
                 fingerprint=fingerprint,
-                response_status=0,
-                response_body={},
+                response_status=response.status_code,
+                response_body=response.data,
             )
-            response = handler()  # errors raise, and roll the claim back with the work
-            record.response_status = response.status_code
-            record.response_body = response.data
-            record.save(update_fields=["response_status", "response_body"])
             return response
     except IntegrityError as exc:
         if violated_constraint(exc) != "idempotency_key_unique":
             raise  # the work itself hit a constraint
-        existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        existing, fresh, _fresh_after = _fresh_record(request, key)
         if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    except Exception:
+        # A request racing another with the same key may fail only because the other took
+        # the stock first: if the other's answer is there now, it is this request's too.
+        existing, fresh, _fresh_after = _fresh_record(request, key)
+        if not fresh:
             raise
         return _replay(existing, fingerprint)
 

@@ -110,6 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No cursor outlives its transaction, so a transaction-pooling PgBouncer can sit in front
+    # (docs/scaling.md); .iterator() then fetches in chunks on the client.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- Redis: cache, throttling, Celery broker ---------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -230,6 +233,9 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": 20,
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
+# Loaded with the credential, in its query: almost every buyer request asks which organisation
+# the account acts for (buyers.access.membership_of).
+AUTH_USER_RELATED = ["buyer_membership__organisation"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,7 +12,9 @@ created if missing, so test and demo data are never touched):
    keys are deleted, and one lot of --stock kg is received per listing through the stock
    service;
 3. counts SQL queries of POST /api/v1/orders/ in-process (django.test.Client) for orders of
-   1, 2 and 3 lines, and of an Idempotency-Key replay;
+   1, 2, 3 and 10 lines, and of an Idempotency-Key replay; then of each fulfilment transition
+   (confirm, pack, ship, deliver) of parts of 1, 3 and 6 lines, through the service and the
+   API (--queries-only stops here);
 4. starts gunicorn (sync workers) on a free loopback port; for each --clients level, that many
    concurrent clients place orders of 1-3 random lines of 5-20 kg, each with a fresh
    Idempotency-Key (every --replay-every-th request resends the previous placed order with its
@@ -113,6 +115,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument(
         "--show-sql", action="store_true", help="print the SQL of one 2-line placement"
+    )
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="print the in-process query counts and stop (no gunicorn, no wrk)",
     )
     args = parser.parse_args()
     if len(args.stock) == 1:
@@ -310,7 +317,7 @@ def count_queries(seeded: dict) -> tuple[list[tuple[str, int, float]], list[str]
 
     warm = {"store": buyer["store"], "lines": [{"listing": listing_ids[-1], "quantity": "5"}]}
     post(warm, uuid.uuid4().hex)  # first-call costs (imports, caches) are not the figure
-    for n in (1, 2, 3):
+    for n in (1, 2, 3, 10):
         body = {
             "store": buyer["store"],
             "lines": [{"listing": i, "quantity": "10"} for i in listing_ids[:n]],
@@ -324,8 +331,79 @@ def count_queries(seeded: dict) -> tuple[list[tuple[str, int, float]], list[str]
     replay, captured, ms = post(body, key)
     if replay.headers.get("Idempotent-Replayed") != "true":
         sys.exit("the same Idempotency-Key and body did not replay the first answer")
-    rows.append(("replay of the 3-line order (same key)", len(captured), ms))
+    rows.append(("replay of the 10-line order (same key)", len(captured), ms))
     return rows, sql_of_two
+
+
+# --- queries per fulfilment transition ----------------------------------------------------------
+
+TRANSITIONS = ("confirm", "pack", "ship", "deliver")
+MANAGER_PHONE = "+86136{:08d}"
+
+
+def count_transition_queries(seeded: dict, *, cooperatives: int) -> list[tuple[str, int, list]]:
+    """(transition, lines, [service queries, HTTP queries]) for one cooperative's part of 1, 3
+    and 6 lines, moved placed → confirmed → packed → shipped → delivered: through the service
+    (orders/services/transitions.py) and through the API (with the answer's pick list)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from knox.models import AuthToken
+
+    from accounts.models import User
+    from buyers.models import Store
+    from orders.models import Fulfilment
+    from orders.services import placement, transitions
+    from products.models import Listing
+    from suppliers.access import managed_cooperative_ids
+
+    buyer = seeded["buyers"][0]
+    first = Listing.objects.select_related("cooperative").get(pk=seeded["listings"][0])
+    manager, _ = User.objects.get_or_create(
+        phone=MANAGER_PHONE.format(0),
+        defaults={"name": "基准社长", "role": User.Role.COOPERATIVE_MANAGER},
+    )
+    first.cooperative.managers.add(manager)
+    AuthToken.objects.filter(user=manager).delete()
+    _token, manager_token = AuthToken.objects.create(manager)
+    clients = {
+        "manager": Client(headers={"authorization": f"Bearer {manager_token}"}),
+        "buyer": Client(headers={"authorization": f"Bearer {buyer['token']}"}),
+    }
+    store = Store.objects.select_related("organisation").get(pk=buyer["store"])
+    purchaser = User.objects.get(buyer_membership__organisation_id=buyer["organisation"])
+    same_cooperative = seeded["listings"][0::cooperatives]  # round-robin: one cooperative's
+    # Which cooperatives the manager runs is read once per request, before any move: here
+    # once, before the first count.
+    managed_cooperative_ids(user=manager)
+
+    def place(n: int) -> int:
+        lines = [placement.LineRequest(i, Decimal("10")) for i in same_cooperative[:n]]
+        order = placement.order_place(user=purchaser, store=store, lines=lines).order
+        return order.fulfilments.get().pk
+
+    services = {
+        "confirm": lambda f: transitions.fulfilment_confirm(fulfilment=f, user=manager),
+        "pack": lambda f: transitions.fulfilment_pack(fulfilment=f, user=manager),
+        "ship": lambda f: transitions.fulfilment_ship(fulfilment=f, user=manager),
+        "deliver": lambda f: transitions.fulfilment_deliver(fulfilment=f, user=purchaser),
+    }
+    rows = []
+    for n in (1, 3, 6):
+        by_service, by_api = place(n), place(n)
+        for step in TRANSITIONS:
+            fulfilment = Fulfilment.objects.get(pk=by_service)
+            with CaptureQueriesContext(connection) as service:
+                services[step](fulfilment)
+            client = clients["buyer" if step == "deliver" else "manager"]
+            with CaptureQueriesContext(connection) as api:
+                response = client.post(
+                    f"/api/v1/fulfilments/{by_api}/{step}/", {}, content_type="application/json"
+                )
+            if response.status_code != 200:
+                sys.exit(f"{step} answered {response.status_code}: {response.content!r}")
+            rows.append((step, n, [len(service), len(api)]))
+    return rows
 
 
 # --- the ratio of bare Django, with wrk ------------------------------------------------------
@@ -627,7 +705,16 @@ def main() -> None:
         print("\n  SQL of the 2-line placement:")
         for statement in sql_of_two:
             print(f"    {statement}")
+    reset(seeded, stock=args.stock[0], run="transitions")
+    print("\nSQL queries per fulfilment transition (in-process; one cooperative's part):")
+    print(f"  {'':<10}{'lines':>6}{'service':>9}{'API':>6}")
+    for step, lines, (service, api) in count_transition_queries(
+        seeded, cooperatives=args.cooperatives
+    ):
+        print(f"  {step:<10}{lines:>6}{service:>9}{api:>6}")
     connections.close_all()
+    if args.queries_only:
+        return
 
     env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false"}
     balanced = True

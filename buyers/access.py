@@ -20,9 +20,12 @@ def membership_of(*, user) -> Membership | None:
     if not is_buyer_account(user):
         return None
     if not hasattr(user, "_buyer_membership"):
-        user._buyer_membership = (
-            Membership.objects.select_related("organisation").filter(user=user).first()
-        )
+        if type(user).buyer_membership.is_cached(user):  # loaded with the credential
+            user._buyer_membership = getattr(user, "buyer_membership", None)
+        else:
+            user._buyer_membership = (
+                Membership.objects.select_related("organisation").filter(user=user).first()
+            )
     return user._buyer_membership
 
 

@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class BuyersConfig(AppConfig):
     name = "buyers"
     verbose_name = _("Buyers")
+
+    def ready(self):
+        from accounts import token_cache
+
+        from .models import BuyerOrganisation, Membership
+
+        # A remembered bearer token carries its user's membership and organisation (the
+        # authentication query reads them): changing either forgets the members' tokens.
+        token_cache.watch(Membership, lambda membership: [membership.user_id])
+        token_cache.watch(
+            BuyerOrganisation,
+            lambda organisation: organisation.memberships.values_list("user_id", flat=True),
+        )

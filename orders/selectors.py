@@ -29,6 +29,15 @@ def _lines():
     return OrderLine.objects.select_related("listing__product").order_by("pk")
 
 
+def attach_prefetched(instance, name: str, rows: list) -> None:
+    """Rows in hand as ``instance.<name>.all()``, stored as prefetch_related stores them (the
+    related manager's queryset, already evaluated): services that have just read or written
+    an order's parts and lines hand them on without reading them again."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
 def order_list(*, user: User) -> QuerySet[Order]:
     qs = access.orders_visible(user=user, queryset=Order.objects.all())
     return qs.select_related("store", "organisation").prefetch_related(

@@ -3,10 +3,15 @@ today, else the listing's public tiers. Within a table, the tier with the highes
 the quantity reaches."""
 
 import datetime
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .models import NegotiatedPriceTier, PriceTier
+from django.db import connections
+from django.db.models import QuerySet, TextField
+from django.db.models.expressions import RawSQL
+
+from .models import NegotiatedPrice, NegotiatedPriceTier, PriceTier
 
 Table = list[tuple[Decimal, Decimal]]  # (min_quantity, unit_price), rising quantities
 
@@ -56,3 +61,61 @@ def negotiated_tables(
             tables[listing_id] = []
         tables[listing_id].append((min_quantity, unit_price))
     return tables
+
+
+# --- the tables in the query that locks the listings (order placement) ----------------------
+
+# Each listing's tiers as a JSON array of [min_quantity, unit_price], as text (so that prices
+# are parsed as Decimal here, never as floats). Plain SQL on purpose: the same subqueries
+# built with the ORM cost about 15 ms of CPU per order to resolve and compile, more than the
+# rest of the lock query. The two dialects differ only in the JSON functions' names.
+_ROWS = {
+    "postgresql": "json_agg(json_build_array(t.min_quantity, t.unit_price))::text",
+    "sqlite": "json_group_array(json_array(t.min_quantity, t.unit_price))",
+}
+_PUBLIC = "(SELECT {rows} FROM {tiers} t WHERE t.listing_id = {listing}.id)"
+# The organisation's table valid on the day: the latest-starting one, as negotiated_tables
+# chooses.
+_NEGOTIATED = (
+    "(SELECT {rows} FROM {tiers} t WHERE t.negotiated_price_id = ("
+    "SELECT p.id FROM {prices} p WHERE p.listing_id = {listing}.id AND p.organisation_id = %s "
+    "AND p.valid_from <= %s AND p.valid_until >= %s ORDER BY p.valid_from DESC, p.id DESC "
+    "LIMIT 1))"
+)
+
+
+def with_tables(listings: QuerySet, *, organisation_id: int, on: datetime.date) -> QuerySet:
+    """Listings with their public tiers and the organisation's negotiated table valid on the
+    day, in the listings' own query: placing an order prices every line without a query per
+    line or per table. Read them with tables_of."""
+    ops = connections[listings.db].ops
+    names = {
+        "rows": _ROWS[connections[listings.db].vendor],
+        "listing": ops.quote_name(listings.model._meta.db_table),
+        "prices": ops.quote_name(NegotiatedPrice._meta.db_table),
+    }
+    day = ops.adapt_datefield_value(on)
+    return listings.annotate(
+        public_tiers_json=RawSQL(
+            _PUBLIC.format(**names, tiers=ops.quote_name(PriceTier._meta.db_table)),
+            [],
+            output_field=TextField(),
+        ),
+        negotiated_tiers_json=RawSQL(
+            _NEGOTIATED.format(**names, tiers=ops.quote_name(NegotiatedPriceTier._meta.db_table)),
+            [organisation_id, day, day],
+            output_field=TextField(),
+        ),
+    )
+
+
+def _table(rows: str | None) -> Table | None:
+    if rows is None:
+        return None
+    tiers = json.loads(rows, parse_float=Decimal, parse_int=Decimal)
+    return sorted((Decimal(q), Decimal(p)) for q, p in tiers)
+
+
+def tables_of(listing) -> tuple[Table | None, Table]:
+    """(negotiated table or None, public tiers) of a listing read through with_tables."""
+    return _table(listing.negotiated_tiers_json), _table(listing.public_tiers_json) or []

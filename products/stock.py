@@ -9,14 +9,17 @@ receive: a lot arrives · reserve: an order is placed · release: cancel, reject
 confirmation, expiry · consume: the goods ship.
 """
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from backend.errors import Conflict
 
+from . import pricing
 from .catalog_cache import catalog_changed
 from .models import MAX_STOCK, Listing, quantity_text
 
@@ -26,15 +29,21 @@ def listing_lock(listing_id: int) -> Listing:
     return Listing.objects.select_for_update(of=("self",)).get(pk=listing_id)
 
 
-def listings_lock(listing_ids: Iterable[int]) -> dict[int, Listing]:
+def listings_lock(
+    listing_ids: Iterable[int], *, prices_for: tuple[int, datetime.date] | None = None
+) -> dict[int, Listing]:
     """Lock several listing rows, always in primary-key order so two transactions locking
-    overlapping sets cannot deadlock."""
+    overlapping sets cannot deadlock. ``prices_for`` (organisation id, day) brings each
+    listing's price tables in the same query (products.pricing.tables_of reads them)."""
     rows = (
         Listing.objects.select_for_update(of=("self",))
         .select_related("cooperative", "product")
         .filter(pk__in=set(listing_ids))
         .order_by("pk")
     )
+    if prices_for is not None:
+        organisation_id, day = prices_for
+        rows = pricing.with_tables(rows, organisation_id=organisation_id, on=day)
     return {listing.pk: listing for listing in rows}
 
 
@@ -47,11 +56,43 @@ def _sync_sold_out(listing: Listing) -> None:
         listing.status = Listing.Status.ACTIVE
 
 
+_STOCK_FIELDS = ["stock_on_hand", "stock_reserved", "status", "updated_at"]
+
+
 def _save(listing: Listing) -> None:
     _sync_sold_out(listing)
-    listing.save(update_fields=["stock_on_hand", "stock_reserved", "status", "updated_at"])
-    # The save's signal does it too; a move rewritten as one bulk UPDATE (no signals) must
-    # keep this call, or buyers' cached listing pages would show the old stock.
+    listing.save(update_fields=_STOCK_FIELDS)
+    catalog_changed()  # the save's signal does it too; _save_all (no signals) depends on this
+
+
+def _save_all(listings: list[Listing]) -> None:
+    """Write the moved rows in one UPDATE … FROM (VALUES …), whatever their number. The rows
+    are locked, so the values computed here are the rows' values; the constraints still check
+    every row. Plain SQL (PostgreSQL, and SQLite ≥ 3.33): on the hot path of every order,
+    bulk_update's CASE expressions cost more to build than the statement costs to run."""
+    now = timezone.now()
+    ops = connection.ops
+    rows, params = [], []
+    for listing in listings:
+        _sync_sold_out(listing)
+        listing.updated_at = now
+        rows.append("(CAST(%s AS bigint), CAST(%s AS numeric), CAST(%s AS numeric), %s)")
+        params += [
+            listing.pk,
+            ops.adapt_decimalfield_value(listing.stock_on_hand, 12, 3),
+            ops.adapt_decimalfield_value(listing.stock_reserved, 12, 3),
+            listing.status,
+        ]
+    table = ops.quote_name(Listing._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET stock_on_hand = v.column2, stock_reserved = v.column3, "
+        f"status = v.column4, updated_at = %s FROM (VALUES {', '.join(rows)}) AS v "
+        f"WHERE {table}.id = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ops.adapt_datetimefield_value(now), *params])
+    # A bulk UPDATE sends no signals: without this, buyers' cached listing pages would show
+    # the old stock (products/catalog_cache.py).
     catalog_changed()
 
 
@@ -85,29 +126,55 @@ def stock_receive(*, listing_id: int, quantity: Decimal) -> Listing:
 
 
 def stock_reserve(*, listing: Listing, quantity: Decimal) -> None:
-    """Set stock aside for a placed order. ``listing`` must be locked; the caller has checked
-    availability and tells the buyer what is short (the assertion is a second line)."""
-    _positive(quantity)
-    if quantity > listing.available_quantity:
-        raise AssertionError(f"reserving {quantity} of listing {listing.pk}: not available")
-    listing.stock_reserved += quantity
-    _save(listing)
+    """Set stock aside for a placed order (see stocks_reserve)."""
+    stocks_reserve(moves=[(listing, quantity)])
+
+
+def stocks_reserve(*, moves: list[tuple[Listing, Decimal]]) -> None:
+    """Set stock aside for a placed order, every line in one statement. The listings must be
+    locked; the caller has checked availability and tells the buyer what is short (the
+    assertion is a second line, the constraint a third)."""
+    for listing, quantity in moves:
+        _positive(quantity)
+        if quantity > listing.available_quantity:
+            raise AssertionError(f"reserving {quantity} of listing {listing.pk}: not available")
+        listing.stock_reserved += quantity
+    _save_all([listing for listing, _quantity in moves])
 
 
 def stock_release(*, listing: Listing, quantity: Decimal) -> None:
-    """Give reserved stock back (cancel, reject, short confirmation, expiry)."""
-    if quantity == 0:
-        return
-    _positive(quantity)
-    listing.stock_reserved -= quantity
-    _save(listing)
+    """Give reserved stock back (see stocks_release)."""
+    stocks_release(moves=[(listing, quantity)])
+
+
+def stocks_release(*, moves: list[tuple[Listing, Decimal]]) -> None:
+    """Give reserved stock back (cancel, reject, short confirmation, expiry), in one
+    statement. A listing may appear more than once (two parts of one order)."""
+    moved = {}
+    for listing, quantity in moves:
+        if quantity == 0:
+            continue
+        _positive(quantity)
+        listing.stock_reserved -= quantity
+        moved[listing.pk] = listing
+    if moved:
+        _save_all(list(moved.values()))
 
 
 def stock_consume(*, listing: Listing, quantity: Decimal) -> None:
-    """Reserved goods leave the cooperative: shipped."""
-    if quantity == 0:
-        return
-    _positive(quantity)
-    listing.stock_reserved -= quantity
-    listing.stock_on_hand -= quantity
-    _save(listing)
+    """Reserved goods leave the cooperative (see stocks_consume)."""
+    stocks_consume(moves=[(listing, quantity)])
+
+
+def stocks_consume(*, moves: list[tuple[Listing, Decimal]]) -> None:
+    """Reserved goods leave the cooperative: shipped. One statement for every line."""
+    moved = {}
+    for listing, quantity in moves:
+        if quantity == 0:
+            continue
+        _positive(quantity)
+        listing.stock_reserved -= quantity
+        listing.stock_on_hand -= quantity
+        moved[listing.pk] = listing
+    if moved:
+        _save_all(list(moved.values()))

@@ -182,9 +182,10 @@ class LotViewSet(CatalogViewSet):
         serializer.instance = self.get_queryset().get(pk=lot.pk)
 
     def perform_update(self, serializer):
-        serializer.instance = services.lot_update(
-            lot=serializer.instance, data=serializer.validated_data
-        )
+        lot = services.lot_update(lot=serializer.instance, data=serializer.validated_data)
+        # Read back with its contributions prefetched: DRF empties the prefetch cache of the
+        # instance it updated, and the answer would read each household one by one.
+        serializer.instance = self.get_queryset().get(pk=lot.pk)
 
 
 class NegotiatedPriceViewSet(

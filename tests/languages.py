@@ -20,9 +20,10 @@ Why parametrise rather than replay: requests are not idempotent (throttles count
 placed), so each language runs the whole test from its own start. Why these modules: they
 are where the suite provokes the domain's refusals (minimum order, increment, stock
 shortfall, cooperative minimum order value, lifecycle moves, approval, standing orders, lots,
-tiers, negotiated prices, logins, malformed requests, payments, Stripe, logistics); the others would only repeat
-framework refusals these already walk. At the end of a run that walked all of them, the run
-fails if the Chinese walk never met one of the domain's error codes (``DOMAIN_CODES``).
+tiers, negotiated prices, logins, malformed requests, payments, Stripe, logistics); the others
+would only repeat framework refusals these already walk. At the end of a run that walked all
+of them, the run fails if the Chinese walk never met one of the domain's error codes
+(``DOMAIN_CODES``).
 """
 
 import json

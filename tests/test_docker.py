@@ -118,6 +118,15 @@ def test_database_and_redis_healthchecks_probe_the_server(services):
     assert services["redis"]["image"].startswith("redis:7")
 
 
+def test_pgbouncer_pools_transactions_in_front_of_postgres_when_asked(services):
+    pgbouncer = services["pgbouncer"]
+    assert pgbouncer["profiles"] == ["pgbouncer"]  # opt in: the default stack connects directly
+    assert pgbouncer["environment"]["POOL_MODE"] == "transaction"
+    assert pgbouncer["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "6432" in " ".join(pgbouncer["healthcheck"]["test"])
+    assert not pgbouncer.get("ports"), "only the stack's own services reach it"
+
+
 def test_web_runs_gunicorn_on_the_wsgi_app(services):
     words = command_words(services["web"])
     assert words[0] == "gunicorn"

@@ -3,6 +3,7 @@ stock, all or nothing, in one transaction."""
 
 import datetime
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from products.models import Listing
 from ..access import check_orders_for_organisation
 from ..exceptions import BelowMinimumOrderValue, InsufficientStock
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
+from ..selectors import attach_prefetched
 from .policies import BuyerRequest, Findings, LineRequest, Part, StandingRun
 
 # Orders are for goods in stock or soon harvested; a date further ahead is a typo.
@@ -46,6 +48,18 @@ class Placement:
 
     order: Order | None
     adjusted: list[str] = field(default_factory=list)
+    fulfilments: list[Fulfilment] = field(default_factory=list)
+    lines: list[OrderLine] = field(default_factory=list)
+
+    def order_as_read(self) -> Order:
+        """The order with its parts and their lines attached as order_list's prefetch would
+        read them back (pk order, listings with products): the API answers a placement from
+        the objects in hand, without reading them again."""
+        for fulfilment in self.fulfilments:
+            mine = [line for line in self.lines if line.fulfilment is fulfilment]
+            attach_prefetched(fulfilment, "lines", mine)
+        attach_prefetched(self.order, "fulfilments", self.fulfilments)
+        return self.order
 
 
 def _check_request(*, user: User, store: Store, lines: list[LineRequest], requested_delivery_date):
@@ -73,18 +87,16 @@ def _check_request(*, user: User, store: Store, lines: list[LineRequest], reques
     return membership
 
 
-def _price(*, organisation_id: int, wanted: dict[int, Decimal], today) -> dict:
+def _price(*, listings: dict[int, Listing], wanted: dict[int, Decimal]) -> dict:
     """listing id → (unit price, price source, line total): the negotiated table if one is
-    valid today and reaches the quantity, else the public tiers."""
-    negotiated = pricing.negotiated_tables(
-        organisation_id=organisation_id, listing_ids=wanted, on=today
-    )
-    public = pricing.public_tables(wanted)
+    valid today and reaches the quantity, else the public tiers. The tables came with the
+    locked listings (stock.listings_lock(prices_for=...))."""
     priced: dict[int, tuple[Decimal, str, Decimal]] = {}
     for listing_id, quantity in wanted.items():
-        table, source = negotiated.get(listing_id), OrderLine.PriceSource.NEGOTIATED
+        negotiated, public = pricing.tables_of(listings[listing_id])
+        table, source = negotiated, OrderLine.PriceSource.NEGOTIATED
         if table is None or pricing.unit_price_in(table, quantity) is None:
-            table, source = public.get(listing_id, []), OrderLine.PriceSource.PUBLIC
+            table, source = public, OrderLine.PriceSource.PUBLIC
         unit_price = pricing.unit_price_in(table, quantity)
         if unit_price is None:  # tiers start at or below the minimum: cannot happen
             raise ValidationError(
@@ -92,6 +104,15 @@ def _price(*, organisation_id: int, wanted: dict[int, Decimal], today) -> dict:
             )
         priced[listing_id] = (unit_price, source, round_fen(quantity * unit_price))
     return priced
+
+
+def _transaction():
+    """A transaction, or the caller's when there is one (the Idempotency-Key's), without a
+    savepoint: every refusal comes before the first write, so a refusal leaves the caller's
+    transaction as it was, and a database error aborts it, as it must."""
+    if transaction.get_connection().in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
 
 
 def order_place(
@@ -125,8 +146,10 @@ def order_place(
     organisation = membership.organisation
     today = timezone.localdate()
 
-    with transaction.atomic():
-        listings = stock.listings_lock(line.listing_id for line in lines)
+    with _transaction():
+        listings = stock.listings_lock(
+            (line.listing_id for line in lines), prices_for=(organisation.pk, today)
+        )
         found = Findings()
         wanted: dict[int, Decimal] = {}
         for index, line in enumerate(lines):
@@ -155,7 +178,7 @@ def order_place(
                 available=found.available,
             )
 
-        priced = _price(organisation_id=organisation.pk, wanted=wanted, today=today)
+        priced = _price(listings=listings, wanted=wanted)
         if sum(entry[2] for entry in priced.values()) > MAX_AMOUNT:
             raise ValidationError(
                 {
@@ -180,12 +203,13 @@ def order_place(
         if not parts:
             return Placement(order=None, adjusted=found.adjusted)
 
-        order = _write_order(
+        order, fulfilments, order_lines = _write_order(
             organisation=organisation,
             store=store,
             user=user,
             parts=parts,
             priced=priced,
+            listings=listings,
             wanted=wanted,
             policy=policy,
             membership=membership,
@@ -194,9 +218,11 @@ def order_place(
             reorder_of=reorder_of,
             standing_order=standing_order,
         )
-        for listing_id in sorted(i for part in parts for i in part.listing_ids):
-            stock.stock_reserve(listing=listings[listing_id], quantity=wanted[listing_id])
-        return Placement(order=order, adjusted=found.adjusted)
+        reserved = sorted(i for part in parts for i in part.listing_ids)
+        stock.stocks_reserve(moves=[(listings[i], wanted[i]) for i in reserved])
+        return Placement(
+            order=order, adjusted=found.adjusted, fulfilments=fulfilments, lines=order_lines
+        )
 
 
 def _write_order(
@@ -206,6 +232,7 @@ def _write_order(
     user,
     parts,
     priced,
+    listings,
     wanted,
     policy,
     membership,
@@ -213,7 +240,7 @@ def _write_order(
     note,
     reorder_of,
     standing_order,
-) -> Order:
+) -> tuple[Order, list[Fulfilment], list[OrderLine]]:
     """The order, one fulfilment per part, its lines and events; waiting for an approver
     when above the threshold and nobody has approved it yet."""
     total = sum(part.subtotal for part in parts)
@@ -238,15 +265,18 @@ def _write_order(
         reorder_of=reorder_of,
         standing_order=standing_order,
     )
-    order_lines, events = [], []
-    for part in parts:
-        fulfilment = Fulfilment.objects.create(
+    fulfilments = Fulfilment.objects.bulk_create(
+        Fulfilment(
             order=order,
             cooperative=part.cooperative,
             status=status,
             subtotal=part.subtotal,
             released_at=None if needs_approval else now,
         )
+        for part in parts
+    )
+    order_lines, events = [], []
+    for part, fulfilment in zip(parts, fulfilments, strict=True):
         events.append(OrderEvent(order=order, fulfilment=fulfilment, actor=user, to_status=status))
         for listing_id in part.listing_ids:
             unit_price, source, line_total = priced[listing_id]
@@ -254,7 +284,7 @@ def _write_order(
                 OrderLine(
                     order=order,
                     fulfilment=fulfilment,
-                    listing_id=listing_id,
+                    listing=listings[listing_id],
                     quantity=wanted[listing_id],
                     unit_price=unit_price,
                     price_source=source,
@@ -263,10 +293,10 @@ def _write_order(
             )
     OrderLine.objects.bulk_create(order_lines)
     OrderEvent.objects.bulk_create(events)
-    return order
+    return order, fulfilments, order_lines
 
 
-def order_reorder(*, order: Order, user: User) -> Order:
+def order_reorder(*, order: Order, user: User) -> Placement:
     """Place the same lines again, to the same store, at today's prices and rules."""
     lines = [LineRequest(line.listing_id, line.quantity) for line in order.lines.all()]
-    return order_place(user=user, store=order.store, lines=lines, reorder_of=order).order
+    return order_place(user=user, store=order.store, lines=lines, reorder_of=order)

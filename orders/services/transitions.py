@@ -1,18 +1,20 @@
 """Moving fulfilments through their lifecycle (orders/lifecycle.py says what is allowed).
 
-Every move locks the order, then the fulfilment, then listing stock and lots, each in
+Every move locks the order, then its fulfilments, then listing stock or lots, each in
 primary-key order; writes an OrderEvent; moves stock with it; and recomputes the totals
-and the order's status, all in one transaction.
+and the order's status, all in one transaction. A move costs the same number of queries
+whatever the number of lines: each read and each write is one statement for all of them.
 """
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,28 +27,53 @@ from products.models import Lot, quantity_text
 from .. import lifecycle
 from ..access import actors_for
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
-from ..selectors import expired_reservations
+from ..selectors import attach_prefetched, expired_reservations
 
 S = FulfilmentStatus
 logger = logging.getLogger(__name__)
 
 
+def _lock_parts(order: Order) -> list[Fulfilment]:
+    """Lock every part of the (locked) order, in primary-key order, and read their lines in
+    the same query; ``order.fulfilments.all()`` and each part's ``lines.all()`` then answer
+    from memory. Every part has lines: placement makes a part only for lines."""
+    lines = (
+        OrderLine.objects.filter(order=order)
+        .select_related("fulfilment", "listing")  # the listing for its unit, which messages name
+        .select_for_update(of=("fulfilment",))
+        .order_by("fulfilment_id", "pk")
+    )
+    parts: dict[int, Fulfilment] = {}
+    lines_of: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        fulfilment = parts.setdefault(line.fulfilment_id, line.fulfilment)
+        fulfilment.order = order
+        line.fulfilment, line.order = fulfilment, order
+        lines_of[fulfilment.pk].append(line)
+    for fulfilment in parts.values():
+        attach_prefetched(fulfilment, "lines", lines_of[fulfilment.pk])
+    attach_prefetched(order, "fulfilments", list(parts.values()))
+    return list(parts.values())
+
+
 def _lock(fulfilment_id: int) -> Fulfilment:
-    """Lock order → fulfilment, in that order (the lock order of docs/architecture.md)."""
-    order_id = Fulfilment.objects.values_list("order_id", flat=True).get(pk=fulfilment_id)
+    """Lock order → fulfilments, in that order (the lock order of docs/architecture.md)."""
+    order = Order.objects.select_for_update(of=("self",)).get(fulfilments=fulfilment_id)
+    return next(f for f in _lock_parts(order) if f.pk == fulfilment_id)
+
+
+def _lock_order(order_id: int) -> Order:
     order = Order.objects.select_for_update().get(pk=order_id)
-    fulfilment = Fulfilment.objects.select_for_update().get(pk=fulfilment_id)
-    fulfilment.order = order
-    return fulfilment
+    _lock_parts(order)
+    return order
+
+
+def _lines(fulfilment: Fulfilment) -> list[OrderLine]:
+    return list(fulfilment.lines.all())
 
 
 def _quantity(line: OrderLine, quantity: Decimal) -> str:
     return quantity_text(quantity, line.listing.unit)
-
-
-def _lines(fulfilment: Fulfilment) -> list[OrderLine]:
-    # The listing for its unit, which messages name ("confirm between 0 and 50 公斤").
-    return list(fulfilment.lines.select_related("listing").order_by("pk"))
 
 
 def _check_named_lines(named: Iterable[int], lines: list[OrderLine], field: str) -> None:
@@ -61,34 +88,52 @@ def _check_named_lines(named: Iterable[int], lines: list[OrderLine], field: str)
         )
 
 
-def _recompute(order: Order) -> None:
-    """Line totals follow the quantity that counts now; parts that ended count for nothing;
-    the order's status follows from its parts."""
-    fulfilments = list(order.fulfilments.prefetch_related("lines"))
-    changed = []
-    for fulfilment in fulfilments:
+def _save(
+    order: Order,
+    events: list[OrderEvent],
+    *,
+    lines: Iterable[OrderLine] = (),
+    line_fields: Iterable[str] = (),
+    order_fields: Iterable[str] = (),
+) -> None:
+    """Write a move, one statement per table: its events; the lines it changed (``lines``,
+    ``line_fields``) and every line whose total follows from them; the parts whose status or
+    subtotal changed; the order's total and status (which follows from its parts). Parts
+    that ended count for nothing."""
+    changed_lines = {line.pk: line for line in lines}
+    changed_parts = []
+    now = timezone.now()
+    for fulfilment in order.fulfilments.all():
         subtotal = Decimal(0)
         for line in fulfilment.lines.all():
             line_total = round_fen(line.effective_quantity * line.unit_price)
             if line_total != line.line_total:
                 line.line_total = line_total
-                changed.append(line)
+                changed_lines[line.pk] = line
             subtotal += line_total
         if fulfilment.status in lifecycle.ENDED:
             subtotal = Decimal(0)
-        if subtotal != fulfilment.subtotal:
-            Fulfilment.objects.filter(pk=fulfilment.pk).update(subtotal=subtotal)
-            fulfilment.subtotal = subtotal
-    OrderLine.objects.bulk_update(changed, ["line_total"])
-    order.total = sum(f.subtotal for f in fulfilments)
-    order.status = lifecycle.order_status([f.status for f in fulfilments])
-    order.save(update_fields=["total", "status", "updated_at"])
+        moved = any(event.fulfilment is fulfilment for event in events)
+        if moved or subtotal != fulfilment.subtotal:
+            fulfilment.subtotal, fulfilment.updated_at = subtotal, now
+            changed_parts.append(fulfilment)
+    OrderEvent.objects.bulk_create(events)
+    if changed_lines:
+        OrderLine.objects.bulk_update(changed_lines.values(), ["line_total", *line_fields])
+    Fulfilment.objects.bulk_update(
+        changed_parts, ["status", "reason", "released_at", "subtotal", "updated_at"]
+    )
+    parts = order.fulfilments.all()
+    order.total = sum(f.subtotal for f in parts)
+    order.status = lifecycle.order_status([f.status for f in parts])
+    order.save(update_fields=["total", "status", "updated_at", *order_fields])
 
 
-def _move(fulfilment: Fulfilment, to: str, user: User | None, note: str = "") -> None:
+def _move(fulfilment: Fulfilment, to: str, user: User | None, note: str = "") -> OrderEvent:
+    """Move the part (in memory; _save writes it) and answer its event."""
     actors = actors_for(user=user, fulfilment=fulfilment)
     lifecycle.check(fulfilment.status, to, actors)
-    OrderEvent.objects.create(
+    event = OrderEvent(
         order=fulfilment.order,
         fulfilment=fulfilment,
         actor=user,
@@ -99,7 +144,7 @@ def _move(fulfilment: Fulfilment, to: str, user: User | None, note: str = "") ->
     fulfilment.status = to
     if to == S.PLACED:
         fulfilment.released_at = timezone.now()
-    fulfilment.save(update_fields=["status", "reason", "released_at", "updated_at"])
+    return event
 
 
 def _reserved_quantity(line: OrderLine, status: str) -> Decimal:
@@ -109,22 +154,33 @@ def _reserved_quantity(line: OrderLine, status: str) -> Decimal:
     return line.confirmed_quantity if line.confirmed_quantity is not None else line.quantity
 
 
-def _release_all(fulfilment: Fulfilment, lines: list[OrderLine]) -> None:
+def _release_all(parts: list[Fulfilment]) -> None:
+    """Give back what the parts hold, all their listings locked at once by primary key (two
+    orders naming the same listings in another order of parts must not deadlock), and undo
+    their picks."""
+    lines = [line for part in parts for line in part.lines.all()]
     listings = stock.listings_lock(line.listing_id for line in lines)
-    for line in lines:
-        stock.stock_release(
-            listing=listings[line.listing_id],
-            quantity=_reserved_quantity(line, fulfilment.status),
-        )
+    stock.stocks_release(
+        moves=[
+            (listings[line.listing_id], _reserved_quantity(line, part.status))
+            for part in parts
+            for line in part.lines.all()
+        ]
+    )
     _unpick(lines)
 
 
 def _unpick(lines: Iterable[OrderLine]) -> None:
-    picks = list(PickAllocation.objects.filter(line__in=lines).order_by("lot_id"))
+    picks = list(PickAllocation.objects.filter(line__in=list(lines)).order_by("lot_id"))
+    if not picks:
+        return
+    given_back: dict[int, Decimal] = defaultdict(Decimal)
     for pick in picks:
-        Lot.objects.filter(pk=pick.lot_id).update(
-            quantity_picked=F("quantity_picked") - pick.quantity
-        )
+        given_back[pick.lot_id] += pick.quantity
+    Lot.objects.filter(pk__in=given_back).update(
+        quantity_picked=F("quantity_picked")
+        - Case(*(When(pk=lot_id, then=Value(q)) for lot_id, q in given_back.items()))
+    )
     PickAllocation.objects.filter(pk__in=[pick.pk for pick in picks]).delete()
 
 
@@ -152,17 +208,22 @@ def fulfilment_confirm(
         line.confirmed_quantity = confirmed
     if all(line.confirmed_quantity == 0 for line in lines):
         raise ValidationError({"lines": _("Nothing confirmed: reject the order instead.")})
-    listings = stock.listings_lock(line.listing_id for line in lines)
-    OrderLine.objects.bulk_update(lines, ["confirmed_quantity"])
-    short = []
-    for line in lines:
-        if line.confirmed_quantity < line.quantity:
-            short.append(f"line {line.pk}: {line.confirmed_quantity} of {line.quantity}")
-            stock.stock_release(
-                listing=listings[line.listing_id], quantity=line.quantity - line.confirmed_quantity
-            )
-    _move(fulfilment, S.CONFIRMED, user, note=("short: " + "; ".join(short)) if short else "")
-    _recompute(fulfilment.order)
+    short_lines = [line for line in lines if line.confirmed_quantity < line.quantity]
+    if short_lines:
+        listings = stock.listings_lock(line.listing_id for line in short_lines)
+        stock.stocks_release(
+            moves=[
+                (listings[line.listing_id], line.quantity - line.confirmed_quantity)
+                for line in short_lines
+            ]
+        )
+    short = [
+        f"line {line.pk}: {line.confirmed_quantity} of {line.quantity}" for line in short_lines
+    ]
+    event = _move(
+        fulfilment, S.CONFIRMED, user, note=("short: " + "; ".join(short)) if short else ""
+    )
+    _save(fulfilment.order, [event], lines=lines, line_fields=["confirmed_quantity"])
     return fulfilment
 
 
@@ -172,20 +233,22 @@ def fulfilment_reject(*, fulfilment: Fulfilment, user: User, reason: str) -> Ful
     lifecycle.check(fulfilment.status, S.REJECTED, actors_for(user=user, fulfilment=fulfilment))
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the order is rejected.")})
-    _release_all(fulfilment, _lines(fulfilment))
+    _release_all([fulfilment])
     fulfilment.reason = reason
-    _move(fulfilment, S.REJECTED, user, note=reason)
-    _recompute(fulfilment.order)
+    _save(fulfilment.order, [_move(fulfilment, S.REJECTED, user, note=reason)])
     return fulfilment
 
 
-def _fifo_lots(listing_id: int) -> list[Lot]:
-    """The listing's lots with something left, oldest harvest first. Locked by primary key;
-    the caller already holds the listing's lock, which guards its lots."""
+def _fifo_lots(listing_ids: set[int]) -> dict[int, list[Lot]]:
+    """Each listing's lots with something left, oldest harvest first, in one query. The lots
+    themselves are locked, by primary key: packing changes lots, not the listing's stock."""
     lots = Lot.objects.select_for_update().filter(
-        listing_id=listing_id, quantity_picked__lt=F("quantity")
+        listing_id__in=listing_ids, quantity_picked__lt=F("quantity")
     )
-    return sorted(lots.order_by("pk"), key=lambda lot: (lot.harvest_date, lot.pk))
+    by_listing: dict[int, list[Lot]] = defaultdict(list)
+    for lot in sorted(lots.order_by("pk"), key=lambda lot: (lot.harvest_date, lot.pk)):
+        by_listing[lot.listing_id].append(lot)
+    return by_listing
 
 
 @transaction.atomic
@@ -200,16 +263,16 @@ def fulfilment_pack(
     picks = picks or {}
     lines = _lines(fulfilment)
     _check_named_lines(picks, lines, "picks")
-    stock.listings_lock(line.listing_id for line in lines)  # before their lots: lock order
+    open_lots = _fifo_lots({line.listing_id for line in lines if line.confirmed_quantity})
     allocations = []
     for line in lines:
         needed = line.confirmed_quantity
         if not needed:
             continue
-        lots = {lot.pk: lot for lot in _fifo_lots(line.listing_id)}
+        lots = {lot.pk: lot for lot in open_lots[line.listing_id]}
         if line.pk in picks:
             chosen = picks[line.pk]
-            if len({lot_id for lot_id, _amount in chosen}) != len(chosen):
+            if len({lot_id for lot_id, _ in chosen}) != len(chosen):
                 raise ValidationError(
                     {"picks": _("Line %(line)s: name each lot once.") % {"line": line.pk}}
                 )
@@ -252,13 +315,15 @@ def fulfilment_pack(
                         "picks": [_("Line %(line)s cannot be drawn from lots.") % {"line": line.pk}]
                     },
                 )
+    picked = {}
     for _line, lot, quantity in allocations:
-        Lot.objects.filter(pk=lot.pk).update(quantity_picked=F("quantity_picked") + quantity)
+        lot.quantity_picked += quantity
+        picked[lot.pk] = lot
+    Lot.objects.bulk_update(picked.values(), ["quantity_picked"])
     PickAllocation.objects.bulk_create(
         PickAllocation(line=line, lot=lot, quantity=quantity) for line, lot, quantity in allocations
     )
-    _move(fulfilment, S.PACKED, user)
-    _recompute(fulfilment.order)
+    _save(fulfilment.order, [_move(fulfilment, S.PACKED, user)])
     return fulfilment
 
 
@@ -269,10 +334,10 @@ def fulfilment_ship(*, fulfilment: Fulfilment, user: User) -> Fulfilment:
     lifecycle.check(fulfilment.status, S.SHIPPED, actors_for(user=user, fulfilment=fulfilment))
     lines = _lines(fulfilment)
     listings = stock.listings_lock(line.listing_id for line in lines)
-    for line in lines:
-        stock.stock_consume(listing=listings[line.listing_id], quantity=line.confirmed_quantity)
-    _move(fulfilment, S.SHIPPED, user)
-    _recompute(fulfilment.order)
+    stock.stocks_consume(
+        moves=[(listings[line.listing_id], line.confirmed_quantity) for line in lines]
+    )
+    _save(fulfilment.order, [_move(fulfilment, S.SHIPPED, user)])
     return fulfilment
 
 
@@ -317,32 +382,43 @@ def fulfilment_deliver(
                 }
             )
         line.accepted_quantity, line.delivery_issue, line.delivery_note = quantity, issue, note
-    OrderLine.objects.bulk_update(lines, ["accepted_quantity", "delivery_issue", "delivery_note"])
-    _move(fulfilment, S.DELIVERED, user)
-    _recompute(fulfilment.order)
+    _save(
+        fulfilment.order,
+        [_move(fulfilment, S.DELIVERED, user)],
+        lines=lines,
+        line_fields=["accepted_quantity", "delivery_issue", "delivery_note"],
+    )
     return fulfilment
 
 
 @transaction.atomic
 def fulfilment_complete(*, fulfilment: Fulfilment, user: User) -> Fulfilment:
     fulfilment = _lock(fulfilment.pk)
-    _move(fulfilment, S.COMPLETED, user)
-    _recompute(fulfilment.order)
+    _save(fulfilment.order, [_move(fulfilment, S.COMPLETED, user)])
     return fulfilment
 
 
-def _cancel(fulfilment: Fulfilment, user: User | None, reason: str) -> None:
-    lifecycle.check(fulfilment.status, S.CANCELLED, actors_for(user=user, fulfilment=fulfilment))
-    _release_all(fulfilment, _lines(fulfilment))
-    fulfilment.reason = reason
-    _move(fulfilment, S.CANCELLED, user, note=reason)
+def _cancel(fulfilment: Fulfilment, user: User | None, reason: str) -> list[OrderEvent]:
+    return _cancel_parts([fulfilment], user, reason)
+
+
+def _cancel_parts(parts: list[Fulfilment], user: User | None, reason: str) -> list[OrderEvent]:
+    for fulfilment in parts:
+        lifecycle.check(
+            fulfilment.status, S.CANCELLED, actors_for(user=user, fulfilment=fulfilment)
+        )
+    _release_all(parts)
+    events = []
+    for fulfilment in parts:
+        fulfilment.reason = reason
+        events.append(_move(fulfilment, S.CANCELLED, user, note=reason))
+    return events
 
 
 @transaction.atomic
 def fulfilment_cancel(*, fulfilment: Fulfilment, user: User | None, reason: str) -> Fulfilment:
     fulfilment = _lock(fulfilment.pk)
-    _cancel(fulfilment, user, reason)
-    _recompute(fulfilment.order)
+    _save(fulfilment.order, _cancel(fulfilment, user, reason))
     return fulfilment
 
 
@@ -350,9 +426,8 @@ def fulfilment_cancel(*, fulfilment: Fulfilment, user: User | None, reason: str)
 def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
     """Cancel every part still open, all or nothing: buyers before confirmation, staff any
     time before shipping."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    fulfilments = list(Fulfilment.objects.select_for_update().filter(order=order).order_by("pk"))
-    open_parts = [f for f in fulfilments if f.status in lifecycle.HOLDS_RESERVATION]
+    order = _lock_order(order.pk)
+    open_parts = [f for f in order.fulfilments.all() if f.status in lifecycle.HOLDS_RESERVATION]
     if not open_parts:
         raise lifecycle.IllegalTransition(
             _("Nothing left to cancel."),
@@ -360,15 +435,7 @@ def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
             current_status=order.status,
             allowed_transitions=[],
         )
-    # All the parts' listings at once, by primary key, not part by part: two orders naming
-    # the same listings in another order of parts must not deadlock.
-    stock.listings_lock(
-        OrderLine.objects.filter(fulfilment__in=open_parts).values_list("listing_id", flat=True)
-    )
-    for fulfilment in open_parts:
-        fulfilment.order = order
-        _cancel(fulfilment, user, reason or "cancelled")
-    _recompute(order)
+    _save(order, _cancel_parts(open_parts, user, reason or "cancelled"))
     return order
 
 
@@ -376,13 +443,12 @@ def order_cancel(*, order: Order, user: User, reason: str = "") -> Order:
 def order_approve(*, order: Order, user: User) -> Order:
     """An approver releases an order above the threshold to the cooperatives; they get the
     full confirmation window from now."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    fulfilments = list(Fulfilment.objects.select_for_update().filter(order=order).order_by("pk"))
+    order = _lock_order(order.pk)
+    fulfilments = list(order.fulfilments.all())
     pending = [f for f in fulfilments if f.status == S.PENDING_APPROVAL]
     if not pending:
         possible = set()
         for fulfilment in fulfilments:
-            fulfilment.order = order
             possible.update(
                 lifecycle.allowed(fulfilment.status, actors_for(user=user, fulfilment=fulfilment))
             )
@@ -393,13 +459,10 @@ def order_approve(*, order: Order, user: User) -> Order:
             current_status=order.status,
             allowed_transitions=sorted(possible),
         )
-    for fulfilment in pending:
-        fulfilment.order = order
-        _move(fulfilment, S.PLACED, user, note="approved")
+    events = [_move(fulfilment, S.PLACED, user, note="approved") for fulfilment in pending]
     order.approved_by, order.approved_at = user, timezone.now()
     order.reservation_expires_at = order.approved_at + settings.ORDER_RESERVATION_TTL
-    order.save(update_fields=["approved_by", "approved_at", "reservation_expires_at"])
-    _recompute(order)
+    _save(order, events, order_fields=["approved_by", "approved_at", "reservation_expires_at"])
     return order
 
 
@@ -418,8 +481,7 @@ def expire_reservations(*, now=None) -> int:
                     continue  # confirmed or cancelled meanwhile
                 if fulfilment.order.reservation_expires_at >= now:
                     continue  # approved meanwhile: a new window
-                _cancel(fulfilment, None, "reservation expired")
-                _recompute(fulfilment.order)
+                _save(fulfilment.order, _cancel(fulfilment, None, "reservation expired"))
                 expired += 1
         except Exception:
             logger.exception("expiring fulfilment %s failed; tried again next run", fulfilment_id)

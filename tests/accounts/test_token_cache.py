@@ -131,3 +131,36 @@ def test_the_remembered_token_holds_no_password_hash(person):
     person.refresh_from_db()
     assert person.name == "南明采购员"
     assert person.check_password("shitun-demo-2026")
+
+
+def test_a_membership_or_organisation_change_counts_on_the_next_request(person):
+    """A remembered token carries its user's membership and organisation (one query reads
+    them with the token): joining, changing role, leaving, and a change of the organisation's
+    approval threshold all count on the very next request."""
+    from buyers.models import Membership
+    from tests.factories import BuyerOrganisationFactory
+
+    token = token_for(person)
+    client = bearer(token)
+    warm(client)
+
+    def remembered():
+        return cache.get(token_cache._key(hash_token(token)))
+
+    organisation = BuyerOrganisationFactory()
+    membership = Membership.objects.create(
+        user=person, organisation=organisation, role=Membership.Role.PURCHASER
+    )
+    assert remembered() is None
+    warm(client)
+    assert remembered().user.buyer_membership.role == Membership.Role.PURCHASER
+    membership.role = Membership.Role.APPROVER
+    membership.save()
+    assert remembered() is None
+    warm(client)
+    organisation.approval_threshold = 5000
+    organisation.save()
+    assert remembered() is None
+    warm(client)
+    membership.delete()
+    assert remembered() is None
