@@ -34,7 +34,7 @@ class DeliverySchedule(models.Model):
     origin = models.CharField(_("origin"), max_length=100, default="石屯镇")
     destination = models.CharField(_("destination"), max_length=100, default="南明区")
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("delivery schedule")
@@ -68,14 +68,16 @@ class DeliveryRun(models.Model):
     """One trip of a schedule on one date. Departure and cut-off are fixed when the run is
     opened, so changing the schedule later does not move a trip already planned."""
 
-    schedule = models.ForeignKey(DeliverySchedule, on_delete=models.PROTECT, related_name="runs")
+    schedule = models.ForeignKey(
+        DeliverySchedule, on_delete=models.PROTECT, related_name="runs", verbose_name=_("schedule")
+    )
     date = models.DateField(_("date"))
     departs_at = models.DateTimeField(_("departs at"))
     cutoff_at = models.DateTimeField(_("cut-off"))
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.OPEN
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("delivery run")
@@ -96,12 +98,20 @@ class RunAssignment(models.Model):
     """A fulfilment travels on at most one run; ``stop`` is its store's place in the run's
     order of stops (fulfilments for the same store share a stop)."""
 
-    run = models.ForeignKey(DeliveryRun, on_delete=models.PROTECT, related_name="assignments")
+    run = models.ForeignKey(
+        DeliveryRun,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        verbose_name=_("delivery run"),
+    )
     fulfilment = models.OneToOneField(
-        Fulfilment, on_delete=models.CASCADE, related_name="run_assignment"
+        Fulfilment,
+        on_delete=models.CASCADE,
+        related_name="run_assignment",
+        verbose_name=_("fulfilment"),
     )
     stop = models.PositiveSmallIntegerField(_("stop"))
-    assigned_at = models.DateTimeField(auto_now_add=True)
+    assigned_at = models.DateTimeField(auto_now_add=True, verbose_name=_("assigned at"))
 
     class Meta:
         verbose_name = _("run assignment")
@@ -123,7 +133,9 @@ class Shipment(models.Model):
         CARRIER = "carrier", _("carrier")
         OWN_VEHICLE = "own_vehicle", _("own vehicle")
 
-    fulfilment = models.OneToOneField(Fulfilment, on_delete=models.CASCADE, related_name="shipment")
+    fulfilment = models.OneToOneField(
+        Fulfilment, on_delete=models.CASCADE, related_name="shipment", verbose_name=_("fulfilment")
+    )
     mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices)
     carrier_name = models.CharField(_("carrier"), max_length=100, blank=True)
     vehicle_plate = models.CharField(_("vehicle plate"), max_length=20, blank=True)
@@ -135,10 +147,13 @@ class Shipment(models.Model):
     window_start = models.DateTimeField(_("delivery window from"))
     window_end = models.DateTimeField(_("delivery window until"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("shipment")

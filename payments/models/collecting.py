@@ -15,7 +15,7 @@ class Rail(models.TextChoices):
     """How a buyer pays. A new rail (WeChat Pay, Alipay) is a new choice here and a class in
     payments/rails/; orders and settlement only read payments' amounts."""
 
-    STRIPE = "stripe", _("Stripe")
+    STRIPE = "stripe", _("Stripe (card)")
     BANK_TRANSFER = "bank_transfer", _("bank transfer (对公转账)")
 
 
@@ -31,7 +31,9 @@ class Payment(models.Model):
         FAILED = "failed", _("failed")
         CANCELLED = "cancelled", _("cancelled")
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+    )
     rail = models.CharField(_("rail"), max_length=20, choices=Rail.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
@@ -43,8 +45,8 @@ class Payment(models.Model):
     # references per transfer.
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
     failure_reason = models.CharField(_("why it failed"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("payment")
@@ -78,16 +80,22 @@ class BankTransfer(models.Model):
     the unallocated remainder, shown until staff match or refund it."""
 
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.PROTECT, related_name="bank_transfers"
+        BuyerOrganisation,
+        on_delete=models.PROTECT,
+        related_name="bank_transfers",
+        verbose_name=_("organisation"),
     )
     bank_reference = models.CharField(_("bank reference"), max_length=64)
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     received_on = models.DateField(_("received on"))
     payer_name = models.CharField(_("payer (as the bank shows it)"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("bank transfer")
@@ -108,10 +116,17 @@ class BankTransferAllocation(models.Model):
     """How much of a transfer pays which order (through the order's bank-transfer payment).
     The service keeps the allocations of a transfer within its amount, under its lock."""
 
-    transfer = models.ForeignKey(BankTransfer, on_delete=models.PROTECT, related_name="allocations")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    transfer = models.ForeignKey(
+        BankTransfer,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        verbose_name=_("transfer"),
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("payment")
+    )
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         constraints = [
@@ -145,10 +160,17 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", _("succeeded")
         FAILED = "failed", _("failed")
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
     # The cooperative's part an adjustment is charged to.
     fulfilment = models.ForeignKey(
-        Fulfilment, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+        Fulfilment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("fulfilment"),
     )
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
@@ -166,12 +188,18 @@ class Refund(models.Model):
         null=True,
         blank=True,
         related_name="adjustment_refunds",
+        verbose_name=_("statement"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("refund")
@@ -196,8 +224,8 @@ class ProviderEvent(models.Model):
     event_id = models.CharField(_("event id"), max_length=100)
     type = models.CharField(_("type"), max_length=100)
     payload = models.JSONField(_("payload"))
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
 
     class Meta:
         verbose_name = _("provider event")

@@ -46,7 +46,7 @@ class LedgerTransaction(models.Model):
     kind = models.CharField(_("kind"), max_length=30)
     key = models.CharField(_("key"), max_length=120, unique=True)
     memo = models.CharField(_("memo"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("ledger transaction")
@@ -61,18 +61,36 @@ class LedgerEntry(models.Model):
     so balances can be derived per buyer, per order and per cooperative."""
 
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("transaction"),
     )
     account = models.CharField(_("account"), max_length=30, choices=Account.choices)
     amount = models.DecimalField(_("amount (CNY; debit +, credit −)"), **MONEY)
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("order"),
     )
     organisation = models.ForeignKey(
-        BuyerOrganisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        BuyerOrganisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
     cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Cooperative,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cooperative"),
     )
 
     class Meta:

@@ -18,13 +18,18 @@ class SettlementRun(models.Model):
 
     period_end = models.DateField(_("settles fulfilments completed up to"))
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )  # null: the daily job
     settle_unpaid_net_terms = models.BooleanField(_("settled unpaid net-terms orders"))
-    statements_count = models.PositiveIntegerField(default=0)
-    fulfilments_count = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    statements_count = models.PositiveIntegerField(default=0, verbose_name=_("statements count"))
+    fulfilments_count = models.PositiveIntegerField(default=0, verbose_name=_("fulfilments count"))
+    started_at = models.DateTimeField(auto_now_add=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name = _("settlement run")
@@ -46,9 +51,17 @@ class Statement(models.Model):
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
 
-    run = models.ForeignKey(SettlementRun, on_delete=models.PROTECT, related_name="statements")
+    run = models.ForeignKey(
+        SettlementRun,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        verbose_name=_("settlement run"),
+    )
     cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.PROTECT, related_name="statements"
+        Cooperative,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        verbose_name=_("cooperative"),
     )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
@@ -61,8 +74,8 @@ class Statement(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     failure_reason = models.CharField(_("why it failed"), max_length=500, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("statement")
@@ -97,9 +110,14 @@ class StatementLine(models.Model):
     """One settled fulfilment. Unique per fulfilment: each is settled once, whatever runs
     race."""
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("statement")
+    )
     fulfilment = models.OneToOneField(
-        Fulfilment, on_delete=models.PROTECT, related_name="statement_line"
+        Fulfilment,
+        on_delete=models.PROTECT,
+        related_name="statement_line",
+        verbose_name=_("fulfilment"),
     )
     goods_value = models.DecimalField(_("goods value accepted (CNY)"), **MONEY)
 
@@ -120,9 +138,14 @@ class HouseholdShare(models.Model):
     """A household's part of a statement's net, in proportion to what its lot contributions
     supplied of the settled lines (backend.money.split: the shares add up to the net)."""
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="shares")
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="shares", verbose_name=_("statement")
+    )
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, related_name="settlement_shares"
+        Household,
+        on_delete=models.PROTECT,
+        related_name="settlement_shares",
+        verbose_name=_("household"),
     )
     # The goods value traced to the household: the weight of its share.
     goods_value = models.DecimalField(
@@ -166,13 +189,23 @@ class BankBatch(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paid by"),
     )
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
 
     class Meta:
         verbose_name = _("bank batch")
@@ -192,7 +225,9 @@ class Payout(models.Model):
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
 
-    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
+    statement = models.OneToOneField(
+        Statement, on_delete=models.PROTECT, related_name="payout", verbose_name=_("statement")
+    )
     rail = models.CharField(_("rail"), max_length=20, choices=PayoutRail.choices)
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     status = models.CharField(
@@ -200,13 +235,18 @@ class Payout(models.Model):
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
     batch = models.ForeignKey(
-        BankBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+        BankBatch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payouts",
+        verbose_name=_("batch"),
     )
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
     failure_reason = models.CharField(_("why it failed"), max_length=500, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("payout")

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
 from buyers.models import BuyerOrganisation
 from demo.data import PARTNER_API_KEY, PASSWORD, USERS, load_demo
+from orders.lifecycle import HOLDS_RESERVATION
 from orders.models import Order, OrderLine, StandingOrder
 from payments.models import Statement
 from products.models import (
@@ -97,9 +99,12 @@ def test_live_listings_have_tiers_and_stock_from_lots(demo):
         shipped = lines.filter(order__status="completed").aggregate(total=Sum("confirmed_quantity"))
         assert received is not None
         assert listing.stock_on_hand == received - (shipped["total"] or Decimal(0))
-        # The placed demo order holds its lines' stock, nothing else does.
-        ordered = lines.filter(order__status="placed").aggregate(total=Sum("quantity"))
-        assert listing.stock_reserved == (ordered["total"] or Decimal(0))
+        # The placed demo order and the confirmed one on the truck hold their lines' stock,
+        # nothing else does.
+        held = lines.filter(fulfilment__status__in=HOLDS_RESERVATION).aggregate(
+            total=Sum(Coalesce("confirmed_quantity", "quantity"))
+        )
+        assert listing.stock_reserved == (held["total"] or Decimal(0))
 
 
 def test_buyers_stores_standing_order_and_a_placed_order(demo):
