@@ -129,6 +129,8 @@ class BankTransferAllocation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("bank transfer allocation")
+        verbose_name_plural = _("bank transfer allocations")
         constraints = [
             models.UniqueConstraint(
                 fields=["transfer", "payment"], name="allocation_one_per_transfer_payment"
