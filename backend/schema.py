@@ -262,6 +262,11 @@ def decimal_pattern(
     """
     places = decimal_places
     fraction = f"(?:\\.[0-9]{{1,{places}}})?" if places else ""
+    tenths = _single_tenths(max_value)
+    if tenths and places and (min_value is None or min_value == 0):
+        # A maximum of 0.d (a commission of at most 0.5): below d tenths, or d tenths exactly.
+        below = f"[0-{tenths - 1}][0-9]{{0,{places - 1}}}"
+        return f"^0(?:\\.(?:{below}|{tenths}0{{0,{places - 1}}}))?$"
     if max_value is not None and max_value > 0 and _is_power_of_ten(max_value):
         whole_digits = min(whole_digits, len(str(int(max_value))) - 1)
     if min_value is not None and min_value > 0 and min_value == Decimal(1).scaleb(-places):
@@ -271,6 +276,16 @@ def decimal_pattern(
         return f"^(?:[1-9][0-9]{{0,{whole_digits - 1}}}{fraction}{small})$"
     sign = "" if min_value is not None and min_value >= 0 else "-?"
     return f"^{sign}[0-9]{{1,{whole_digits}}}{fraction}$"
+
+
+def _single_tenths(value) -> int | None:
+    """d when value is 0.d (0.1 to 0.9), else None."""
+    if value is None:
+        return None
+    tenths = Decimal(value) * 10
+    if 0 < tenths < 10 and tenths == tenths.to_integral_value():
+        return int(tenths)
+    return None
 
 
 def _is_power_of_ten(value) -> bool:

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 
 from backend import serializers
@@ -9,6 +10,7 @@ from suppliers.selectors import cooperative_list, household_choices
 
 from . import access, selectors
 from .models import (
+    EARLIEST_HARVEST,
     Category,
     Certification,
     Listing,
@@ -160,6 +162,22 @@ class HouseholdContributionSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
 
 
+class NotBeforeEarliestHarvest:
+    """Lots are this century's harvests (the model's constraint lot_harvest_date_from_2000),
+    said in the schema as a pattern on the year."""
+
+    openapi = {
+        "pattern": r"^[2-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$",
+    }
+
+    def __call__(self, value):
+        if value < EARLIEST_HARVEST:
+            raise serializers.ValidationError(
+                gettext("The harvest date is before %(earliest)s.")
+                % {"earliest": EARLIEST_HARVEST.isoformat()}
+            )
+
+
 class LotSerializer(serializers.ModelSerializer):
     """Lots for traceability (溯源). Buyers see how many households and villages supplied a lot
     and how much came from households on the poverty list; who those households are is for
@@ -192,6 +210,7 @@ class LotSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        extra_kwargs = {"harvest_date": {"validators": [NotBeforeEarliestHarvest()]}}
         validators = []  # a repeated lot code is lot_receive's 409, not a 400
 
     def get_fields(self):

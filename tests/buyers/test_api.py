@@ -166,6 +166,14 @@ def test_approvers_and_staff_create_stores_with_a_normalised_phone(request, role
     assert (created.organisation, created.contact_phone) == (organisation, "+8613912345678")
 
 
+def test_a_store_name_taken_in_the_organisation_is_a_400_naming_it(staff, store):
+    """Unique together (organisation, name): the error names the fields, not none."""
+    response = staff.post(STORES, new_store(store.organisation, name=store.name), format="json")
+    error = assert_error(response, 400, "validation_error", "name")
+    assert set(error["fields"]) == {"organisation", "name"}
+    assert Store.objects.count() == 1
+
+
 @pytest.mark.parametrize("role", ["purchaser", "partner", "manager", "buyer"])
 def test_others_may_not_create_stores(request, role, organisation):
     client = request.getfixturevalue(role)
