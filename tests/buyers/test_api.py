@@ -2,9 +2,11 @@
 stores, and how bad input is refused (the one error shape, the field named, nothing written)."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from backend.validators import credit_code_check_character
 from buyers.models import BuyerOrganisation, Store
+from buyers.services import store_update
 from tests.conftest import assert_error
 from tests.factories import StoreFactory
 
@@ -172,6 +174,15 @@ def test_a_store_name_taken_in_the_organisation_is_a_400_naming_it(staff, store)
     error = assert_error(response, 400, "validation_error", "name")
     assert set(error["fields"]) == {"organisation", "name"}
     assert Store.objects.count() == 1
+
+
+def test_the_service_names_the_fields_unique_together_too(store):
+    """Model validation (a write that skips the serializer's check) files the refusal under
+    the fields, not under none."""
+    other = StoreFactory(organisation=store.organisation)
+    with pytest.raises(ValidationError) as refused:
+        store_update(store=other, data={"name": store.name})
+    assert set(refused.value.message_dict) == {"organisation", "name"}
 
 
 @pytest.mark.parametrize("role", ["purchaser", "partner", "manager", "buyer"])
