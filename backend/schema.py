@@ -154,6 +154,16 @@ class AutoSchema(SpectacularAutoSchema):
             _constrain(schema, _phone(direction))
         for validator in getattr(field, "validators", ()):
             _constrain(schema, getattr(validator, "openapi", {}))
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and "pattern" not in schema
+            and "oneOf" not in schema
+        ):
+            # DRF trims the text first: one of only spaces is blank, refused where blank is.
+            schema["pattern"] = r"\S"
         return schema
 
     def _resolve_path_parameters(self, variables):
