@@ -154,16 +154,8 @@ class AutoSchema(SpectacularAutoSchema):
             _constrain(schema, _phone(direction))
         for validator in getattr(field, "validators", ()):
             _constrain(schema, getattr(validator, "openapi", {}))
-        if (
-            direction == "request"
-            and isinstance(field, serializers.CharField)
-            and field.trim_whitespace
-            and not field.allow_blank
-            and "pattern" not in schema
-            and "oneOf" not in schema
-        ):
-            # DRF trims the text first: one of only spaces is blank, refused where blank is.
-            schema["pattern"] = r"\S"
+        if direction == "request" and isinstance(field, serializers.CharField):
+            _constrain(schema, _text(field, schema))
         return schema
 
     def _resolve_path_parameters(self, variables):
@@ -244,6 +236,17 @@ def _constrain(schema: dict, constraints: dict) -> None:
         schema["description"] = str(constraints.pop("description"))
     target = schema["oneOf"][0] if "oneOf" in schema else schema
     target.update(constraints)
+
+
+def _text(field, schema: dict) -> dict:
+    """What DRF refuses in any text it takes, for a text without a pattern of its own: a NUL
+    character, and where blank is refused, only spaces (DRF trims first)."""
+    target = schema["oneOf"][0] if "oneOf" in schema else schema
+    if "pattern" in target:
+        return {}
+    if field.trim_whitespace and not field.allow_blank:
+        return {"pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}
+    return {"pattern": r"^[^\x00]*$"}
 
 
 def _phone(direction) -> dict:
