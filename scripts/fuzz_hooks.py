@@ -13,6 +13,7 @@ Two jobs, both about data the schema calls valid (schemathesis's positive cases)
   moved onto it. Negative cases are left alone.
 """
 
+import copy
 import datetime
 import itertools
 import json
@@ -419,6 +420,9 @@ def map_case(context, case):
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return case
+    # Generated values can be shared between cases and mapped again: steer copies.
+    for part in ("body", "query", "headers", "path_parameters"):
+        setattr(case, part, copy.deepcopy(getattr(case, part)))
     path_id = None
     if case.path_parameters and "id" in case.path_parameters:
         resource = _resource(case.operation.path)
