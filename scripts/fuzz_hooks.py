@@ -345,6 +345,9 @@ def _steer_body(case, path_id) -> None:
     operation = _operation(case)
     today = datetime.date.fromisoformat(WORLD.get("today", datetime.date.today().isoformat()))
     _steer_ids(body)
+    stores = WORLD.get("in_use", {}).get("stores")
+    if "orders/" in operation and body.get("store") is not None and stores:
+        body["store"] = _pick(stores, body["store"])  # the store writes to stores leave open
     if re.fullmatch(ORDER_LINES, operation) and isinstance(body.get("lines"), list):
         _steer_lines(body["lines"], WORLD.get("orderable", []))
         # A standing order's lead days cover its listings' lead times.
