@@ -56,8 +56,15 @@ REFUSALS = [
         r"(store|listing|product|category|parent|cooperative|organisation|household"
         r"|managers(\.\d+)?|certifications(\.\d+)?"
         r"|(lines|contributions)\.\d+\.(listing|household))",
-        "An id in a body that names no row, or a row the caller may not use: the schema says "
-        "it is an integer, only the database knows which exist.",
+        "An id in a body or a filter that names no row, or a row the caller may not use (a "
+        "listing not on sale, a store closed): the schema says it is an integer, only the "
+        "database knows which exist.",
+    ),
+    Refusal(
+        r"(POST|PUT|PATCH) /api/v1/standing-orders/.*",
+        r"lines\.\d+\.listing",
+        "A listing whose lead time is longer than the standing order's lead days: the "
+        "listing's (said in lead_days' description).",
     ),
     Refusal(
         r"GET /api/v1/.*",
