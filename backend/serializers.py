@@ -71,6 +71,16 @@ class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class SlugRelatedField(drf.SlugRelatedField):
+    """A row named by a slug (a certification's code). A NUL in it is no slug of ours, and
+    PostgreSQL refuses it in a query (a 500): refused as naming no row."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class WholeItemMixin:
     """Items of a nested list are whole, even in a PATCH. DRF's ``partial`` reaches nested
     serializers and skips their required fields, so a PATCHed tier without a price, or a
