@@ -159,6 +159,8 @@ class AutoSchema(SpectacularAutoSchema):
             _constrain(schema, _phone(direction))
         for validator in getattr(field, "validators", ()):
             _constrain(schema, getattr(validator, "openapi", {}))
+        if direction == "request" and isinstance(field, serializers.CharField):
+            _constrain(schema, _text(field, schema))
         return schema
 
     def _resolve_path_parameters(self, variables):
@@ -244,6 +246,17 @@ def _constrain(schema: dict, constraints: dict) -> None:
     target.update(constraints)
 
 
+def _text(field, schema: dict) -> dict:
+    """What DRF refuses in any text it takes, for a text without a pattern of its own: a NUL
+    character, and where blank is refused, only spaces (DRF trims first)."""
+    target = schema["oneOf"][0] if "oneOf" in schema else schema
+    if "pattern" in target:
+        return {}
+    if field.trim_whitespace and not field.allow_blank:
+        return {"pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}
+    return {"pattern": r"^[^\x00]*$"}
+
+
 def _phone(direction) -> dict:
     if direction == "response":
         pattern = CN_PHONE_E164_PATTERN
@@ -270,6 +283,11 @@ def decimal_pattern(
     """
     places = decimal_places
     fraction = f"(?:\\.[0-9]{{1,{places}}})?" if places else ""
+    tenths = _single_tenths(max_value)
+    if tenths and places and (min_value is None or min_value == 0):
+        # A maximum of 0.d (a commission of at most 0.5): below d tenths, or d tenths exactly.
+        below = f"[0-{tenths - 1}][0-9]{{0,{places - 1}}}"
+        return f"^0(?:\\.(?:{below}|{tenths}0{{0,{places - 1}}}))?$"
     if max_value is not None and max_value > 0 and _is_power_of_ten(max_value):
         whole_digits = min(whole_digits, len(str(int(max_value))) - 1)
     if min_value is not None and min_value > 0 and min_value == Decimal(1).scaleb(-places):
@@ -279,6 +297,16 @@ def decimal_pattern(
         return f"^(?:[1-9][0-9]{{0,{whole_digits - 1}}}{fraction}{small})$"
     sign = "" if min_value is not None and min_value >= 0 else "-?"
     return f"^{sign}[0-9]{{1,{whole_digits}}}{fraction}$"
+
+
+def _single_tenths(value) -> int | None:
+    """d when value is 0.d (0.1 to 0.9), else None."""
+    if value is None:
+        return None
+    tenths = Decimal(value) * 10
+    if 0 < tenths < 10 and tenths == tenths.to_integral_value():
+        return int(tenths)
+    return None
 
 
 def _is_power_of_ten(value) -> bool:

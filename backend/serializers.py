@@ -14,6 +14,7 @@ import re
 
 from rest_framework import serializers as drf
 from rest_framework.serializers import *  # noqa: F403  DRF's names, overridden below
+from rest_framework.validators import UniqueTogetherValidator
 
 BIGINT_MAX = 2**63 - 1
 
@@ -70,6 +71,16 @@ class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class SlugRelatedField(drf.SlugRelatedField):
+    """A row named by a slug (a certification's code). A NUL in it is no slug of ours, and
+    PostgreSQL refuses it in a query (a 500): refused as naming no row."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class WholeItemMixin:
     """Items of a nested list are whole, even in a PATCH. DRF's ``partial`` reaches nested
     serializers and skips their required fields, so a PATCHed tier without a price, or a
@@ -101,6 +112,25 @@ _STRICT = {
 }
 
 
+class FieldsNamedUniqueTogether:
+    """DRF's check of a set of fields unique together (a store's name within its
+    organisation), refusing with the fields named: DRF's own message names no field, and the
+    one error shape says which fields are at fault."""
+
+    requires_context = True
+
+    def __init__(self, validator: UniqueTogetherValidator):
+        self.validator = validator
+
+    def __call__(self, attrs, serializer):
+        try:
+            self.validator(attrs, serializer)
+        except drf.ValidationError as exc:
+            if not isinstance(exc.detail, list):
+                raise  # a field of the set is missing: already named
+            raise drf.ValidationError({name: exc.detail for name in self.validator.fields}) from exc
+
+
 class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
     """Fields built from model fields use the strict classes above too."""
 
@@ -109,6 +139,9 @@ class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
         for model_field, field in drf.ModelSerializer.serializer_field_mapping.items()
     }
     serializer_related_field = PrimaryKeyRelatedField
+
+    def get_unique_together_validators(self):
+        return [FieldsNamedUniqueTogether(v) for v in super().get_unique_together_validators()]
 
 
 STRICT_FIELDS = (IntegerField, DecimalField, DateField, PrimaryKeyRelatedField)

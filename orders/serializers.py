@@ -13,18 +13,19 @@ from .selectors import pick_list
 DECIMAL_QUANTITY = {"max_digits": 12, "decimal_places": 3}
 
 
+# A rule OpenAPI cannot say: it depends on the listing. Said here, refused with a 400.
+ON_THE_GRID = _(
+    "At least the listing's min_order_quantity, in steps of its order_increment above that; "
+    "otherwise a 400 naming this line's quantity."
+)
+
+
 # --- input -------------------------------------------------------------------------------------
 class LineInputSerializer(serializers.Serializer):
     # An id, not a related field: order_place locks all listings in one query and names the
     # line of any that is missing or not on sale (no query per line here).
     listing = serializers.IntegerField(min_value=1, max_value=2**62)
-    # A rule OpenAPI cannot say: it depends on the listing. Said here, refused with a 400.
-    quantity = quantity_field(
-        help_text=_(
-            "At least the listing's min_order_quantity, in steps of its order_increment "
-            "above that; otherwise a 400 naming this line's quantity."
-        )
-    )
+    quantity = quantity_field(help_text=ON_THE_GRID)
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -256,7 +257,7 @@ class StandingOrderLineSerializer(serializers.Serializer):
     # An id, not a related field: the service checks every line as the buyer sees listings
     # (in one query), and answers for one it cannot see exactly as for one that is missing.
     listing = serializers.IntegerField(min_value=1, max_value=2**62, source="listing_id")
-    quantity = quantity_field()
+    quantity = quantity_field(help_text=ON_THE_GRID)
 
 
 class StandingOrderRunSerializer(serializers.ModelSerializer):
@@ -268,7 +269,15 @@ class StandingOrderRunSerializer(serializers.ModelSerializer):
 class StandingOrderSerializer(serializers.ModelSerializer):
     lines = StandingOrderLineSerializer(many=True, min_length=1, max_length=100)
     weekday = serializers.IntegerField(min_value=0, max_value=6)
-    lead_days = serializers.IntegerField(min_value=0, max_value=60, required=False)
+    lead_days = serializers.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text=_(
+            "At least the lead_time_days of every listing on its lines; otherwise a 400 "
+            "naming the line's listing."
+        ),
+    )
     approved_cap = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,

@@ -4,12 +4,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from backend.api import BooleanFilter, FilterSet, IdFilter
+from backend.schema import decimal_pattern
 
 from . import access
 from .models import Category, Grade, Listing, Lot, Product, Unit
 from .selectors import category_descendant_ids
 
 MONEY_FILTER = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": decimal_pattern(decimal_places=2, whole_digits=10, min_value=0),
+    }
+)
+class MoneyFilter(django_filters.NumberFilter):
+    """An amount, said in the schema as the decimal string the filter takes (as amounts are in
+    bodies): no sign, at most 10 whole digits and 2 places."""
 
 
 class CategoryTreeFilter(IdFilter):
@@ -44,12 +56,8 @@ class ListingFilter(FilterSet):
     grade = django_filters.ChoiceFilter(choices=Grade.choices)
     unit = django_filters.ChoiceFilter(choices=Unit.choices)
     status = django_filters.ChoiceFilter(choices=Listing.Status.choices)
-    price_min = django_filters.NumberFilter(
-        field_name="base_price", lookup_expr="gte", **MONEY_FILTER
-    )
-    price_max = django_filters.NumberFilter(
-        field_name="base_price", lookup_expr="lte", **MONEY_FILTER
-    )
+    price_min = MoneyFilter(field_name="base_price", lookup_expr="gte", **MONEY_FILTER)
+    price_max = MoneyFilter(field_name="base_price", lookup_expr="lte", **MONEY_FILTER)
     in_stock = BooleanFilter(method="filter_in_stock")
     certification = django_filters.CharFilter(
         field_name="certifications__code", max_length=30, distinct=True

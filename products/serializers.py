@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from backend import serializers
@@ -9,6 +11,7 @@ from suppliers.selectors import cooperative_list, household_choices
 
 from . import access, selectors
 from .models import (
+    EARLIEST_HARVEST,
     Category,
     Certification,
     Listing,
@@ -22,6 +25,13 @@ from .models import (
 MAX_QUANTITY = Decimal("100000000")  # 100 million units
 MAX_UNIT_PRICE = Decimal("1000000.00")
 QUANTITY_FIELD = {"max_digits": 12, "decimal_places": 3, "max_value": MAX_QUANTITY}
+
+
+TIERS_RULE = _(
+    "Each tier starts at its own min_quantity, the first at or below the listing's "
+    "min_order_quantity, and a larger quantity never costs more per unit; otherwise a 400 "
+    "naming tiers."
+)
 
 
 def quantity_field(**kwargs):
@@ -91,7 +101,7 @@ class ListingSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Unit price at the lowest tier (what the minimum order costs per unit).",
     )
-    tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
+    tiers = PriceTierSerializer(many=True, min_length=1, max_length=10, help_text=TIERS_RULE)
     certifications = serializers.SlugRelatedField(
         slug_field="code",
         many=True,
@@ -160,6 +170,22 @@ class HouseholdContributionSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
 
 
+class NotBeforeEarliestHarvest:
+    """Lots are this century's harvests (the model's constraint lot_harvest_date_from_2000),
+    said in the schema as a pattern on the year."""
+
+    openapi = {
+        "pattern": r"^[2-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$",
+    }
+
+    def __call__(self, value):
+        if value < EARLIEST_HARVEST:
+            raise serializers.ValidationError(
+                gettext("The harvest date is before %(earliest)s.")
+                % {"earliest": EARLIEST_HARVEST.isoformat()}
+            )
+
+
 class LotSerializer(serializers.ModelSerializer):
     """Lots for traceability (溯源). Buyers see how many households and villages supplied a lot
     and how much came from households on the poverty list; who those households are is for
@@ -168,7 +194,14 @@ class LotSerializer(serializers.ModelSerializer):
     listing = ScopedPrimaryKeyRelatedField(scope=lambda user: selectors.visible_listings(user=user))
     quantity = quantity_field()
     contributions = ContributionInputSerializer(
-        many=True, write_only=True, min_length=1, max_length=500
+        many=True,
+        write_only=True,
+        min_length=1,
+        max_length=500,
+        help_text=_(
+            "Households of the listing's cooperative, each once, adding up to the lot's "
+            "quantity; otherwise a 400 naming contributions."
+        ),
     )
     household_count = serializers.SerializerMethodField()
     villages = serializers.SerializerMethodField()
@@ -192,6 +225,12 @@ class LotSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        extra_kwargs = {
+            "harvest_date": {
+                "validators": [NotBeforeEarliestHarvest()],
+                "help_text": _("From 2000-01-01 to today."),
+            }
+        }
         validators = []  # a repeated lot code is lot_receive's 409, not a 400
 
     def get_fields(self):
@@ -237,7 +276,7 @@ class LotSerializer(serializers.ModelSerializer):
 class NegotiatedPriceSerializer(serializers.ModelSerializer):
     """A buyer organisation's own tier table for a listing, valid for a date range."""
 
-    tiers = PriceTierSerializer(many=True, min_length=1, max_length=10)
+    tiers = PriceTierSerializer(many=True, min_length=1, max_length=10, help_text=TIERS_RULE)
     listing = ScopedPrimaryKeyRelatedField(scope=lambda user: selectors.visible_listings(user=user))
     organisation = serializers.PrimaryKeyRelatedField(queryset=organisation_choices())
 
@@ -254,3 +293,4 @@ class NegotiatedPriceSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        extra_kwargs = {"valid_until": {"help_text": _("On or after valid_from.")}}

@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.selectors import cooperative_manager_list
 from backend import serializers
 
@@ -70,7 +72,15 @@ class HouseholdSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"phone": {"max_length": 32}}
+        extra_kwargs = {
+            "phone": {"max_length": 32},
+            "poverty_registration_no": {
+                "help_text": _(
+                    "Required when on_poverty_list is true, empty when it is false; otherwise "
+                    "a 400 naming this field."
+                )
+            },
+        }
 
     def get_fields(self):
         fields = super().get_fields()

@@ -2,9 +2,11 @@
 stores, and how bad input is refused (the one error shape, the field named, nothing written)."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from backend.validators import credit_code_check_character
 from buyers.models import BuyerOrganisation, Store
+from buyers.services import store_update
 from tests.conftest import assert_error
 from tests.factories import StoreFactory
 
@@ -164,6 +166,23 @@ def test_approvers_and_staff_create_stores_with_a_normalised_phone(request, role
     assert response.json()["contact_phone"] == "+8613912345678"
     created = Store.objects.get(pk=response.json()["id"])
     assert (created.organisation, created.contact_phone) == (organisation, "+8613912345678")
+
+
+def test_a_store_name_taken_in_the_organisation_is_a_400_naming_it(staff, store):
+    """Unique together (organisation, name): the error names the fields, not none."""
+    response = staff.post(STORES, new_store(store.organisation, name=store.name), format="json")
+    error = assert_error(response, 400, "validation_error", "name")
+    assert set(error["fields"]) == {"organisation", "name"}
+    assert Store.objects.count() == 1
+
+
+def test_the_service_names_the_fields_unique_together_too(store):
+    """Model validation (a write that skips the serializer's check) files the refusal under
+    the fields, not under none."""
+    other = StoreFactory(organisation=store.organisation)
+    with pytest.raises(ValidationError) as refused:
+        store_update(store=other, data={"name": store.name})
+    assert set(refused.value.message_dict) == {"organisation", "name"}
 
 
 @pytest.mark.parametrize("role", ["purchaser", "partner", "manager", "buyer"])

@@ -258,6 +258,7 @@ def test_tiers_given_out_of_order_are_stored_in_order(manager, cooperative, prod
         ("product", 99999999, "product"),
         ("cooperative", 99999999999999999999999, "cooperative"),
         ("certifications", ["no-such-cert"], "certifications"),
+        ("certifications", ["gi\x00"], "certifications"),  # was a 500: NUL reached PostgreSQL
         ("tiers", "cheap", "tiers"),
         ("tiers", [{"min_quantity": "10", "unit_price": "-1"}], "tiers.0.unit_price"),
         ("tiers", [{"min_quantity": "10", "unit_price": "0"}], "tiers.0.unit_price"),

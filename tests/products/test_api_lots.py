@@ -172,6 +172,7 @@ def test_future_harvest_date_is_400(manager, listing, households):
         ("quantity", "1e400", "quantity"),
         ("quantity", "NaN", "quantity"),
         ("harvest_date", "2019-02-30", "harvest_date"),
+        ("harvest_date", "1999-12-31", "harvest_date"),  # the schema's pattern says 2000 on
         ("harvest_date", 20190301, "harvest_date"),
         ("code", "x" * 41, "code"),
         ("listing", 99999999999999999999999, "listing"),
