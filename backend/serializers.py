@@ -8,6 +8,8 @@ decimal, date and id input of the API is checked here, once:
   digit strings are numbers here, and an id must be a whole number.
 - An integer without bounds reaches the database unchecked; here it is bounded to a
   bigint, so an absurd one is a 400 naming the field rather than an overflow.
+- A date-time in year 1 overflows when DRF moves it to the server's time zone; here it is
+  refused as invalid.
 """
 
 import re
@@ -60,6 +62,17 @@ class DateField(drf.DateField):
         return super().to_internal_value(value)
 
 
+class DateTimeField(drf.DateTimeField):
+    """ISO 8601 date-times. One at the edge of what Python holds (``0001-01-01``) cannot be
+    moved to the server's time zone (an OverflowError, a 500): refused as invalid."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]")
+
+
 class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
     """An id: a whole number in bigint range (every model of the project has integer keys)."""
 
@@ -109,6 +122,7 @@ _STRICT = {
     drf.IntegerField: IntegerField,
     drf.DecimalField: DecimalField,
     drf.DateField: DateField,
+    drf.DateTimeField: DateTimeField,
 }
 
 
@@ -144,8 +158,14 @@ class ModelSerializer(WholeItemMixin, drf.ModelSerializer):
         return [FieldsNamedUniqueTogether(v) for v in super().get_unique_together_validators()]
 
 
-STRICT_FIELDS = (IntegerField, DecimalField, DateField, PrimaryKeyRelatedField)
-LOOSE_FIELDS = (drf.IntegerField, drf.DecimalField, drf.DateField, drf.PrimaryKeyRelatedField)
+STRICT_FIELDS = (IntegerField, DecimalField, DateField, DateTimeField, PrimaryKeyRelatedField)
+LOOSE_FIELDS = (
+    drf.IntegerField,
+    drf.DecimalField,
+    drf.DateField,
+    drf.DateTimeField,
+    drf.PrimaryKeyRelatedField,
+)
 
 
 class ServerSetChoiceField(drf.ChoiceField):

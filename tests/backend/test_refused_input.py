@@ -329,3 +329,13 @@ def test_patched_standing_order_lines_need_whole_lines(purchaser, store, listing
     response = purchaser.patch(url, {"lines": [line]}, format="json")
     error = assert_error(response, 400, "validation_error")
     assert any(name.startswith("lines.0") for name in error["fields"]), error
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "0001-01-01T00:00:00"])
+def test_a_date_time_at_the_edge_of_the_calendar_is_400_not_an_overflow(value):
+    """DRF moves a date-time to the server's zone (Asia/Shanghai): year 1 overflowed (a 500
+    on a shipment's delivery window). The strict field refuses it, naming the field."""
+    field = strict.DateTimeField()
+    field.bind("window_start", strict.Serializer())
+    with pytest.raises(strict.ValidationError):
+        field.run_validation(value)
