@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from backend import serializers
 from backend.relations import ScopedPrimaryKeyRelatedField
@@ -9,6 +10,15 @@ from . import access
 from .models import ALL_WEEKDAYS, DeliveryRun, DeliverySchedule, Shipment
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0, "maximum": 6},
+        "minItems": 1,
+        "maxItems": 7,
+        "uniqueItems": True,
+    }
+)
 class WeekdaysField(serializers.ListField):
     """Weekdays as a list (0 = Monday … 6 = Sunday); stored as a bit set."""
 
@@ -32,8 +42,20 @@ class WeekdaysField(serializers.ListField):
         return sorted(days)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in Asia/Shanghai, HH:MM or HH:MM:SS. Not OpenAPI's "time" format:
+    that one (RFC 3339) needs an offset, and a departure time has none."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M:%S", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class ScheduleSerializer(serializers.ModelSerializer):
     weekdays = WeekdaysField(help_text=_("0 = Monday … 6 = Sunday (Asia/Shanghai)."))
+    departure_time = LocalTimeField(help_text=_("departure time (Asia/Shanghai)"))
     cutoff_hours = serializers.IntegerField(
         min_value=0,
         max_value=336,

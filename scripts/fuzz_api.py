@@ -65,17 +65,26 @@ CHECKS = ",".join(
 GUNICORN_LIMITS = ["--limit-request-line", "0", "--limit-request-field_size", "65536"]
 # Every row kind a body or a path names, read through the API as each role sees it.
 RESOURCES = [
+    "bank-batches",
+    "bank-transfers",
     "buyers",
     "categories",
     "cooperatives",
+    "delivery-runs",
+    "delivery-schedules",
     "fulfilments",
     "households",
     "listings",
     "lots",
     "negotiated-prices",
     "orders",
+    "payments",
+    "payouts",
     "products",
+    "settlement-runs",
+    "shipments",
     "standing-orders",
+    "statements",
     "stores",
 ]
 
@@ -220,6 +229,7 @@ def world(base: str, role: str, authorization: str) -> dict:
     ids["certifications"] = [row["code"] for row in codes]
     ids["managers"] = sorted({m for row in seen["cooperatives"] for m in row.get("managers", [])})
     ids["stores"] = [row["id"] for row in seen["stores"] if row["is_active"]]
+    ids["delivery-notes"] = ids["fulfilments"]  # a fulfilment's note: /delivery-notes/{id}/
     orderable = [
         {
             "id": row["id"],

@@ -127,6 +127,25 @@ REFUSALS = [
         "(deliver), nothing confirmed at all, less accepted without a note: the fulfilment's "
         "rows decide (said in the body's description).",
     ),
+    Refusal(
+        r"POST /api/v1/bank-transfers/(\{id\}/allocate/)?",
+        r"allocations(\.\d+\.(order|amount))?|received_on",
+        "An order that is not the paying organisation's, more than an order still owes or "
+        "than the transfer has left, an order named twice, a transfer dated after today: "
+        "what orders owe and what a transfer has left are the rows', the date today's.",
+    ),
+    Refusal(
+        r"(POST|PATCH) /api/v1/shipments/.*",
+        r"fulfilment|window_start|window_end",
+        "A fulfilment that is not between confirmation and delivery or already has its "
+        "shipment, a window in the past or ending before it starts: the part's status, the "
+        "clock and a rule between two fields (said in window_end's description).",
+    ),
+    Refusal(
+        r"POST /api/v1/settlement-runs/",
+        r"period_end",
+        "A period ending after today: today's date.",
+    ),
     *(
         Refusal(
             rf"(POST|PUT|PATCH) /api/v1/{resource}/.*",
@@ -140,6 +159,7 @@ REFUSALS = [
             ("buyers", "name_zh|credit_code"),
             ("stores", "name"),  # within its organisation
             ("households", "poverty_registration_no"),
+            ("bank-transfers", "bank_reference"),  # within the paying organisation
         ]
     ),
 ]
@@ -159,6 +179,8 @@ FIELD_RESOURCES = {
     "managers": "managers",
     "certifications": "certifications",
     "lot": "lots",
+    "order": "orders",
+    "fulfilment": "fulfilments",
 }
 
 
@@ -370,8 +392,14 @@ def _steer_body(case, path_id) -> None:
     if body.get("valid_from") and body.get("valid_until"):
         first, last = sorted([body["valid_from"], body["valid_until"]])
         body["valid_from"], body["valid_until"] = first, last
-    if body.get("harvest_date") and body["harvest_date"] > today.isoformat():
-        body["harvest_date"] = today.isoformat()
+    for name in ("harvest_date", "received_on", "period_end"):  # no later than today
+        if isinstance(body.get(name), str) and body[name] > today.isoformat():
+            body[name] = today.isoformat()
+    if body.get("window_start") is not None or body.get("window_end") is not None:
+        # A delivery window is ahead of now and ends after it starts.
+        start = datetime.datetime.combine(today + datetime.timedelta(days=2), datetime.time(9))
+        body["window_start"] = f"{start.isoformat()}+08:00"
+        body["window_end"] = f"{(start + datetime.timedelta(hours=3)).isoformat()}+08:00"
     if isinstance(body.get("contributions"), list):
         _steer_contributions(body, path_id)
     _steer_unique(body, operation)
