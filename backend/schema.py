@@ -156,7 +156,10 @@ class AutoSchema(SpectacularAutoSchema):
         ):
             schema.setdefault("minimum", 1)  # ids start at 1; one that names no row is a 400
         elif isinstance(_model_field(field), PhoneField):
-            _constrain(schema, _phone(direction))
+            # drf-spectacular makes a blank-allowed input a oneOf with "" already; a read-only
+            # optional phone (a driver's) is a plain string, "" when not given.
+            blank = field.read_only and _model_field(field).blank and "oneOf" not in schema
+            _constrain(schema, _phone(direction, blank=blank))
         for validator in getattr(field, "validators", ()):
             _constrain(schema, getattr(validator, "openapi", {}))
         if direction == "request" and isinstance(field, serializers.CharField):
@@ -257,7 +260,14 @@ def _text(field, schema: dict) -> dict:
     return {"pattern": r"^[^\x00]*$"}
 
 
-def _phone(direction) -> dict:
+def _phone(direction, *, blank: bool = False) -> dict:
+    phone = _phone_pattern(direction)
+    if blank:  # an optional phone (a driver's) is "" when not given
+        phone["pattern"] = f"^(?:{phone['pattern'][1:-1]})?$"
+    return phone
+
+
+def _phone_pattern(direction) -> dict:
     if direction == "response":
         pattern = CN_PHONE_E164_PATTERN
         description = _("Phone number in E.164 (+8613812345678).")
@@ -389,4 +399,21 @@ def components_without_request_suffix(result, generator, request, public):
 
     walk(result)
     result["components"]["schemas"] = dict(sorted(schemas.items()))
+    return result
+
+
+def query_strings_without_nul(result, generator, request, public):
+    """A text query parameter (a filter such as ?village=) refuses NUL, as every text input
+    does (Django's forms and PostgreSQL both refuse it): say so where nothing else narrows
+    the string."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if (
+                    parameter.get("in") == "query"
+                    and schema.get("type") == "string"
+                    and not {"enum", "pattern", "format"} & schema.keys()
+                ):
+                    schema["pattern"] = r"^[^\x00]*$"
     return result

@@ -252,6 +252,9 @@ def world(base: str, role: str, authorization: str) -> dict:
     }
     listing_cooperative = {str(row["id"]): row["cooperative"] for row in seen["listings"]}
     household_cooperative = {str(row["id"]): row["cooperative"] for row in seen["households"]}
+    # A manager sees only their cooperatives' households, and writes only their listings' rows.
+    own = set(household_cooperative.values()) if role == "manager" else set()
+    own_listings = [row["id"] for row in seen["listings"] if row["cooperative"] in own]
     listing_min = {str(row["id"]): row["min_order_quantity"] for row in seen["listings"]}
     fulfilment_lines = {
         str(row["id"]): [
@@ -271,6 +274,7 @@ def world(base: str, role: str, authorization: str) -> dict:
         "in_use": in_use,
         "listing_cooperative": listing_cooperative,
         "household_cooperative": household_cooperative,
+        "own_listings": own_listings,
         # Lists the role may read and that hold nothing it can see (a manager's buyers).
         "none_visible": [resource for resource, items in listed.items() if items == []],
     }

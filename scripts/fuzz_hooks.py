@@ -136,10 +136,11 @@ REFUSALS = [
     ),
     Refusal(
         r"(POST|PATCH) /api/v1/shipments/.*",
-        r"fulfilment|window_start|window_end",
+        r"fulfilment|window_start|window_end|carrier_name",
         "A fulfilment that is not between confirmation and delivery or already has its "
-        "shipment, a window in the past or ending before it starts: the part's status, the "
-        "clock and a rule between two fields (said in window_end's description).",
+        "shipment, a window in the past or ending before it starts, a carrier's shipment "
+        "without the carrier's name: the part's status, the clock and rules between two "
+        "fields (said in their descriptions).",
     ),
     Refusal(
         r"POST /api/v1/settlement-runs/",
@@ -374,6 +375,9 @@ def _steer_body(case, path_id) -> None:
     operation = _operation(case)
     today = datetime.date.fromisoformat(WORLD.get("today", datetime.date.today().isoformat()))
     _steer_ids(body)
+    own_listings = WORLD.get("own_listings")
+    if own_listings and operation == "POST /api/v1/negotiated-prices/" and body.get("listing"):
+        body["listing"] = _pick(own_listings, body["listing"])  # a manager prices their own
     stores = WORLD.get("in_use", {}).get("stores")
     if "orders/" in operation and body.get("store") is not None and stores:
         body["store"] = _pick(stores, body["store"])  # the store writes to stores leave open
@@ -470,6 +474,10 @@ def map_case(context, case):
         if case.method.upper() in ("PUT", "PATCH", "DELETE") and spare and path_id in in_use:
             path_id = _pick(spare, path_id)
         case.path_parameters["id"] = path_id
+    if case.path_parameters and "fulfilment" in case.path_parameters:  # a delivery note's
+        case.path_parameters["fulfilment"] = _real(
+            "fulfilments", case.path_parameters["fulfilment"]
+        )
     if isinstance(case.query, dict):
         _steer_ids(case.query)  # filters by id (?listing=, ?organisation=)
     key = (case.headers or {}).get("Idempotency-Key")
