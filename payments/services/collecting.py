@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from backend.errors import Conflict, DomainError
+from backend.formatting import money
 from backend.money import MAX_AMOUNT
 from buyers.models import BuyerOrganisation
 from orders.models import Fulfilment, Order
@@ -34,8 +35,10 @@ class AllocationRequest:
 def _check_amount(amount: Decimal, field: str) -> None:
     if amount <= 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
         raise DomainError(
-            _("Amounts are positive, at most %(max)s, in whole fen.") % {"max": MAX_AMOUNT},
-            fields={field: [_("Enter an amount from 0.01 to %(max)s.") % {"max": MAX_AMOUNT}]},
+            _("Amounts are positive, at most %(max)s, in whole fen.") % {"max": money(MAX_AMOUNT)},
+            fields={
+                field: [_("Enter an amount from 0.01 to %(max)s.") % {"max": money(MAX_AMOUNT)}]
+            },
         )
 
 
@@ -158,14 +161,17 @@ def _allocate(transfer: BankTransfer, allocations: list[AllocationRequest], fiel
         if amount > due:
             raise AllocationRefused(
                 _("Order %(order)s owes %(due)s; the rest stays on the transfer.")
-                % {"order": order.pk, "due": due},
-                fields={where: [_("More than the order owes (%(due)s).") % {"due": due}]},
+                % {"order": order.pk, "due": money(due)},
+                fields={where: [_("More than the order owes (%(due)s).") % {"due": money(due)}]},
             )
         if amount > remainder:
             raise AllocationRefused(
-                _("The transfer has %(left)s left to allocate.") % {"left": remainder},
+                _("The transfer has %(left)s left to allocate.") % {"left": money(remainder)},
                 fields={
-                    where: [_("More than the transfer has left (%(left)s).") % {"left": remainder}]
+                    where: [
+                        _("More than the transfer has left (%(left)s).")
+                        % {"left": money(remainder)}
+                    ]
                 },
             )
         if amount <= 0:
@@ -233,9 +239,12 @@ def refund_record(
             left = payment.amount_collected - payment.amount_refunded - pending
             if amount > left:
                 raise Conflict(
-                    _("At most %(left)s of this payment can still be refunded.") % {"left": left},
+                    _("At most %(left)s of this payment can still be refunded.")
+                    % {"left": money(left)},
                     fields={
-                        "amount": [_("More than is left to refund (%(left)s).") % {"left": left}]
+                        "amount": [
+                            _("More than is left to refund (%(left)s).") % {"left": money(left)}
+                        ]
                     },
                 )
             if reason == Refund.Reason.ADJUSTMENT:
@@ -295,10 +304,10 @@ def _check_adjustment(payment: Payment, fulfilment: Fulfilment | None, amount: D
     if amount + charged > fulfilment.subtotal:
         left = fulfilment.subtotal - charged
         raise Conflict(
-            _("At most %(left)s more can be charged to this part.") % {"left": left},
+            _("At most %(left)s more can be charged to this part.") % {"left": money(left)},
             fields={
                 "amount": [
-                    _("More than the part's goods value allows (%(left)s).") % {"left": left}
+                    _("More than the part's goods value allows (%(left)s).") % {"left": money(left)}
                 ]
             },
         )

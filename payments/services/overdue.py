@@ -8,6 +8,7 @@ from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend import formatting
 from orders.models import EventKind, FulfilmentStatus, Order, OrderEvent
 from orders.services.events import order_flag_payment_overdue
 
@@ -55,8 +56,8 @@ def orders_flag_overdue(*, today: datetime.date | None = None) -> int:
             continue
         owed = order_balance(order=order).due
         note = _("Payment overdue: %(due)s still owed, due on %(date)s.") % {
-            "due": owed,
-            "date": due_on.isoformat(),
+            "due": formatting.money(owed),
+            "date": formatting.date(due_on),
         }
         if order_flag_payment_overdue(order=order, note=note):
             flagged += 1

@@ -204,7 +204,7 @@ def test_overdue_orders_are_flagged_once(staff_user, delivered_order):
     assert orders_flag_overdue(today=later) == 1
     assert orders_flag_overdue(today=later) == 0
     event = OrderEvent.objects.get(kind=EventKind.PAYMENT_OVERDUE)
-    assert "1020.00" in event.note
+    assert "¥1,020.00" in event.note
 
 
 def test_net_terms_delay_the_flag_and_payment_ends_it(
