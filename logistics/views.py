@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api import SparseFieldsMixin, bounded_id_regex
+from backend.exports import CSV, XLSX, file_response
 from backend.idempotency import idempotent
 from backend.viewsets import ResourceViewSet
 
@@ -29,7 +30,6 @@ from .serializers import (
     ShipmentUpdateSerializer,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOTE_SALT = "logistics.delivery-note"
 # The delivery note and the manifest page are documents for Chinese drivers and store staff:
 # zh-Hans unless the request asks for English.
@@ -142,14 +142,8 @@ class DeliveryRunViewSet(
         name = f"manifest-{run.date:%Y%m%d}-{run.pk}"
         with translation.override(_language(request)):  # headers: zh-Hans unless lang=en
             if export == "csv":
-                body, content_type = exports.manifest_csv(rows), "text/csv; charset=utf-8"
-                filename = f"{name}.csv"
-            else:
-                body, content_type = exports.manifest_xlsx(rows, name), XLSX
-                filename = f"{name}.xlsx"
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+                return file_response(exports.manifest_csv(rows), CSV, f"{name}.csv")
+            return file_response(exports.manifest_xlsx(rows, name), XLSX, f"{name}.xlsx")
 
 
 class ShipmentViewSet(ResourceViewSet):

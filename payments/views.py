@@ -1,7 +1,6 @@
 """The payments API: thin views that parse with a serializer, ask payments/access.py, and
 call a service or a selector."""
 
-from django.http import HttpResponse
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 
 from backend.api import bounded_id_regex
 from backend.errors import DomainError
+from backend.exports import XLSX, FileActionsMixin, file_response
 from backend.idempotency import idempotent
 from buyers.access import organisation_id_of
 
@@ -30,26 +30,7 @@ from .serializers import (
 )
 from .services import collecting, payouts, settlement
 
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class FileActionsMixin:
-    """The file actions answer their file to any Accept (``text/csv`` too, not a 406);
-    errors still leave as JSON, in the one shape."""
-
-    file_actions = ("as_csv", "as_xlsx")
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(
-            request, force=force or self.action in self.file_actions
-        )
-
-
-def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+CSV = "text/csv"  # as the schema and bank clients have it (backend.exports.CSV adds the charset)
 
 
 def _allocations(validated) -> list[collecting.AllocationRequest]:
@@ -178,7 +159,7 @@ class StatementViewSet(FileActionsMixin, viewsets.ReadOnlyModelViewSet):
     )
     def as_csv(self, request, pk=None):
         statement, rows = self._rows()
-        return _file(exports.as_csv(rows), CSV, f"statement-{statement.pk}.csv")
+        return file_response(exports.as_csv(rows), CSV, f"statement-{statement.pk}.csv")
 
     @extend_schema(
         summary=gettext_lazy("A statement and its household split as XLSX"),
@@ -193,7 +174,7 @@ class StatementViewSet(FileActionsMixin, viewsets.ReadOnlyModelViewSet):
     )
     def as_xlsx(self, request, pk=None):
         statement, rows = self._rows()
-        return _file(
+        return file_response(
             exports.as_xlsx(rows, f"statement {statement.pk}"),
             XLSX,
             f"statement-{statement.pk}.xlsx",
@@ -312,7 +293,7 @@ class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     def as_csv(self, request, pk=None):
         batch, (header, rows) = self._rows()
-        return _file(exports.as_csv([header, *rows]), CSV, f"bank-batch-{batch.pk}.csv")
+        return file_response(exports.as_csv([header, *rows]), CSV, f"bank-batch-{batch.pk}.csv")
 
     @extend_schema(
         summary=gettext_lazy("The batch file as XLSX"), responses={(200, XLSX): OpenApiTypes.BINARY}
@@ -327,7 +308,7 @@ class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def as_xlsx(self, request, pk=None):
         batch, (header, rows) = self._rows()
         content = exports.as_xlsx([header, *rows], f"batch {batch.pk}")
-        return _file(content, XLSX, f"bank-batch-{batch.pk}.xlsx")
+        return file_response(content, XLSX, f"bank-batch-{batch.pk}.xlsx")
 
     @extend_schema(
         summary=gettext_lazy("Mark a batch paid"), request=None, responses=BankBatchSerializer
