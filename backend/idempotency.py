@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -36,8 +37,20 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 
 
+def _value(value) -> str:
+    """How a value of the body counts in the fingerprint: an uploaded file by its content (a
+    retry sends the same bytes; another file under the same name is another request)."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"{value.name}:{digest.hexdigest()}"
+    return str(value)
+
+
 def _fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=_value)
     raw = f"{request.method} {request.path}\n{body}"
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -192,6 +192,11 @@ ORDER_RESERVATION_TTL = timedelta(hours=env.int("ORDER_RESERVATION_TTL_HOURS", d
 # A standing order's period missed while the jobs were down is placed late up to this many
 # days after it was due; older ones are recorded as missed and the team is told.
 STANDING_ORDER_CATCH_UP_DAYS = env.int("STANDING_ORDER_CATCH_UP_DAYS", default=2)
+# Purchase lists (orders/spreadsheets.py): an uploaded file's size, refused from the request's
+# Content-Length before the body is read; its data rows; and how long a preview can be placed.
+PURCHASE_IMPORT_MAX_BYTES = env.int("PURCHASE_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
+PURCHASE_IMPORT_MAX_ROWS = env.int("PURCHASE_IMPORT_MAX_ROWS", default=2000)
+PURCHASE_IMPORT_TTL = timedelta(hours=env.int("PURCHASE_IMPORT_TTL_HOURS", default=24))
 
 # --- Stripe (payments/stripe_gateway.py) ------------------------------------------------------
 # Without a key the Stripe rail is off: its endpoints answer 503 stripe_unavailable, and bank

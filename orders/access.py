@@ -56,6 +56,12 @@ def standing_orders_visible(*, user, queryset: QuerySet) -> QuerySet:
     return organisation_rows_visible(user=user, queryset=queryset)
 
 
+def purchase_imports_visible(*, user, queryset: QuerySet) -> QuerySet:
+    """Purchase lists, as orders: staff see all, a purchasing team its organisation's; only
+    the team places them (check_orders_for_organisation)."""
+    return organisation_rows_visible(user=user, queryset=queryset)
+
+
 def fulfilments_visible(*, user, queryset: QuerySet) -> QuerySet:
     """Staff see all; a purchasing team its organisation's; a cooperative its parts once they
     are its to act on (placed, or released by the approver)."""

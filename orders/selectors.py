@@ -19,6 +19,7 @@ from .models import (
     OrderEvent,
     OrderLine,
     PickAllocation,
+    PurchaseImport,
     StandingOrder,
 )
 
@@ -75,6 +76,11 @@ def expired_reservations(*, now) -> QuerySet:
 def standing_order_list(*, user: User) -> QuerySet[StandingOrder]:
     qs = StandingOrder.objects.prefetch_related("lines", "runs").order_by("-pk")
     return access.standing_orders_visible(user=user, queryset=qs)
+
+
+def purchase_import_list(*, user: User) -> QuerySet[PurchaseImport]:
+    qs = PurchaseImport.objects.prefetch_related("placed_orders").order_by("-pk")
+    return access.purchase_imports_visible(user=user, queryset=qs)
 
 
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:

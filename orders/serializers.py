@@ -7,7 +7,16 @@ from buyers.selectors import store_list
 from products.serializers import MAX_QUANTITY, quantity_field
 
 from . import access
-from .models import Fulfilment, Order, OrderEvent, OrderLine, StandingOrder, StandingOrderRun
+from .models import (
+    Fulfilment,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PurchaseImport,
+    PurchaseImportOrder,
+    StandingOrder,
+    StandingOrderRun,
+)
 from .selectors import pick_list
 
 DECIMAL_QUANTITY = {"max_digits": 12, "decimal_places": 3}
@@ -322,3 +331,89 @@ class StandingOrderSerializer(serializers.ModelSerializer):
             # Another store is another standing order; lines, days and the cap can change.
             fields["store"].read_only = True
         return fields
+
+
+# --- purchase lists ----------------------------------------------------------------------------
+class PurchaseImportUploadSerializer(serializers.Serializer):
+    # An empty file gets the import's own words (spreadsheets.read), not DRF's.
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text=_(
+            "A purchase list as CSV (UTF-8 or GBK) or XLSX, at most 2 MB and 2,000 rows, with "
+            "the columns listing (or product), quantity and store, in English or Chinese."
+        ),
+    )
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRowSerializer(serializers.Serializer):
+    """One row of the file as read: what it resolved to, or its errors."""
+
+    row = serializers.IntegerField(help_text=_("The row's number in the file (the header is 1)."))
+    values = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    listing = serializers.IntegerField(allow_null=True)
+    product_name = serializers.CharField(allow_blank=True)
+    cooperative = serializers.IntegerField(allow_null=True)
+    cooperative_name = serializers.CharField(allow_blank=True)
+    store = serializers.IntegerField(allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True)
+    unit = serializers.CharField(allow_blank=True)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    price_source = serializers.CharField(allow_blank=True)
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    errors = ImportRowErrorSerializer(many=True)
+
+
+class ImportGroupErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportPartSerializer(serializers.Serializer):
+    cooperative = serializers.IntegerField()
+    cooperative_name = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ImportGroupSerializer(serializers.Serializer):
+    """An order placing the list would make: one per store."""
+
+    store = serializers.IntegerField()
+    store_name = serializers.CharField()
+    rows = serializers.ListField(child=serializers.IntegerField())
+    parts = ImportPartSerializer(many=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    errors = ImportGroupErrorSerializer(many=True)
+
+
+class ImportOrderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PurchaseImportOrder
+        fields = ["store", "order"]
+
+
+class PurchaseImportSerializer(serializers.ModelSerializer):
+    rows = ImportRowSerializer(many=True, read_only=True)
+    groups = ImportGroupSerializer(many=True, read_only=True)
+    orders = ImportOrderSerializer(source="placed_orders", many=True, read_only=True)
+
+    class Meta:
+        model = PurchaseImport
+        fields = [
+            "id",
+            "file_name",
+            "status",
+            "error_count",
+            "created_at",
+            "expires_at",
+            "placed_at",
+            "rows",
+            "groups",
+            "orders",
+        ]
+        read_only_fields = fields

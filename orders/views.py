@@ -1,14 +1,18 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from backend.api import SparseFieldsMixin, bounded_id_regex
+from backend.exports import CSV, XLSX, FileActionsMixin, as_csv, as_xlsx, file_response
 from backend.idempotency import IdempotentCreateMixin, idempotent
 
-from . import access, selectors
+from . import access, exports, selectors, spreadsheets
 from .filters import FulfilmentFilter, OrderFilter
 from .models import Fulfilment, Order
 from .serializers import (
@@ -20,14 +24,23 @@ from .serializers import (
     OrderEventSerializer,
     OrderSerializer,
     PackSerializer,
+    PurchaseImportSerializer,
+    PurchaseImportUploadSerializer,
     ReasonSerializer,
     RejectSerializer,
     StandingOrderSerializer,
 )
-from .services import placement, standing, transitions
+from .services import imports, placement, standing, transitions
+
+# An export reads at most this many orders: more is a 400 asking for narrower filters.
+EXPORT_MAX_ORDERS = 5000
+# What a multipart body may add to its file (boundaries, part headers), before refusing it
+# from its Content-Length alone.
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 class OrderViewSet(
+    FileActionsMixin,
     SparseFieldsMixin,
     mixins.RetrieveModelMixin,
     mixins.ListModelMixin,
@@ -113,6 +126,39 @@ class OrderViewSet(
             request,
             lambda: self._placed(placement.order_reorder(order=source, user=request.user)),
         )
+
+    def _export(self) -> list[list]:
+        queryset = self.filter_queryset(self.get_queryset().order_by("-pk"))
+        orders = list(queryset[: EXPORT_MAX_ORDERS + 1])
+        if len(orders) > EXPORT_MAX_ORDERS:
+            raise ValidationError(
+                {
+                    "placed_after": [
+                        _("More than %(max)s orders: narrow the export with filters.")
+                        % {"max": EXPORT_MAX_ORDERS}
+                    ]
+                }
+            )
+        return exports.order_rows(orders)
+
+    @extend_schema(
+        summary=gettext_lazy("Export orders as CSV"),
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], url_path="csv", pagination_class=None)
+    def as_csv(self, request):
+        """The orders the list would show (same filters), one row per line; UTF-8 with a
+        byte-order mark. Headers in the request's language."""
+        return file_response(as_csv(self._export()), CSV, "orders.csv")
+
+    @extend_schema(
+        summary=gettext_lazy("Export orders as XLSX"),
+        responses={(200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], url_path="xlsx", pagination_class=None)
+    def as_xlsx(self, request):
+        """The orders the list would show (same filters), one row per line."""
+        return file_response(as_xlsx(self._export(), "orders"), XLSX, "orders.xlsx")
 
     @extend_schema(
         summary=gettext_lazy("List an order's events"), responses=OrderEventSerializer(many=True)
@@ -296,3 +342,63 @@ class StandingOrderViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.Mo
             reason=_("Deactivated by %(name)s.") % {"name": request.user.name},
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=deactivated.pk)).data)
+
+
+class PurchaseImportViewSet(
+    SparseFieldsMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """Purchase lists: upload a CSV or XLSX and get a preview (each row resolved or refused,
+    grouped into the orders it would make); place the preview to make those orders, once.
+    A purchasing team sees its organisation's; staff all."""
+
+    serializer_class = PurchaseImportSerializer
+    permission_classes = [access.PurchasingTeamPermission]
+    parser_classes = [MultiPartParser]
+    lookup_value_regex = bounded_id_regex()
+    ordering_fields = ["id"]
+
+    def get_queryset(self):
+        return selectors.purchase_import_list(user=self.request.user)
+
+    def _answer(self, purchase_import, code=status.HTTP_200_OK) -> Response:
+        purchase_import = self.get_queryset().get(pk=purchase_import.pk)
+        return Response(self.get_serializer(purchase_import).data, status=code)
+
+    @extend_schema(
+        request={"multipart/form-data": PurchaseImportUploadSerializer},
+        responses={201: PurchaseImportSerializer},
+    )
+    def create(self, request):
+        """Upload a purchase list (multipart, field ``file``): the answer is its preview, with
+        any row's errors. A file over the limit is refused from its Content-Length, before
+        it is read (413); one that cannot be read as a purchase list is a 400 naming why."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        spreadsheets.check_size(max(length - MULTIPART_OVERHEAD, 0))
+
+        def preview():
+            data = PurchaseImportUploadSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            upload = data.validated_data["file"]
+            spreadsheets.check_size(upload.size)
+            made = imports.purchase_import_preview(
+                user=request.user, file_name=upload.name or "", content=upload.read()
+            )
+            return self._answer(made, status.HTTP_201_CREATED)
+
+        return idempotent(request, preview)
+
+    @extend_schema(
+        summary=gettext_lazy("Place a purchase list's orders"),
+        request=None,
+        responses=PurchaseImportSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def place(self, request, pk=None):
+        """Make the preview's orders, one per store, all or none, through the same checks
+        as POST /orders/ (a refusal names the file's row). Placing it again answers the same
+        orders. A preview with errors, or expired, is a 409."""
+        placed = imports.purchase_import_place(user=request.user, purchase_import=self.get_object())
+        return self._answer(placed)

@@ -37,6 +37,7 @@ __all__ = [
     "LineRequest",
     "Placement",
     "StandingRun",
+    "line_price",
     "order_place",
     "order_reorder",
 ]
@@ -87,21 +88,29 @@ def _check_request(*, user: User, store: Store, lines: list[LineRequest], reques
     return membership
 
 
+def line_price(listing: Listing, quantity: Decimal) -> tuple[Decimal, str] | None:
+    """(unit price, price source) of a quantity of a listing read with its price tables
+    (stock.listings_lock(prices_for=...) or products.pricing.with_tables): the negotiated
+    table if one is valid today and reaches the quantity, else the public tiers. None when
+    no tier reaches it (below the minimum)."""
+    negotiated, public = pricing.tables_of(listing)
+    table, source = negotiated, OrderLine.PriceSource.NEGOTIATED
+    if table is None or pricing.unit_price_in(table, quantity) is None:
+        table, source = public, OrderLine.PriceSource.PUBLIC
+    unit_price = pricing.unit_price_in(table, quantity)
+    return None if unit_price is None else (unit_price, source)
+
+
 def _price(*, listings: dict[int, Listing], wanted: dict[int, Decimal]) -> dict:
-    """listing id → (unit price, price source, line total): the negotiated table if one is
-    valid today and reaches the quantity, else the public tiers. The tables came with the
-    locked listings (stock.listings_lock(prices_for=...))."""
+    """listing id → (unit price, price source, line total), by line_price."""
     priced: dict[int, tuple[Decimal, str, Decimal]] = {}
     for listing_id, quantity in wanted.items():
-        negotiated, public = pricing.tables_of(listings[listing_id])
-        table, source = negotiated, OrderLine.PriceSource.NEGOTIATED
-        if table is None or pricing.unit_price_in(table, quantity) is None:
-            table, source = public, OrderLine.PriceSource.PUBLIC
-        unit_price = pricing.unit_price_in(table, quantity)
-        if unit_price is None:  # tiers start at or below the minimum: cannot happen
+        price = line_price(listings[listing_id], quantity)
+        if price is None:  # tiers start at or below the minimum: cannot happen
             raise ValidationError(
                 {"lines": _("Listing %(listing)s has no price.") % {"listing": listing_id}}
             )
+        unit_price, source = price
         priced[listing_id] = (unit_price, source, round_fen(quantity * unit_price))
     return priced
 

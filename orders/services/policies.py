@@ -112,7 +112,7 @@ class BuyerRequest:
             return []
         raise BelowMinimumOrderValue(
             _("Part of this order is below a cooperative's minimum order value."),
-            fields={"lines": [_below_minimum_text(part) for part in parts]},
+            fields={"lines": [below_minimum_text(part) for part in parts]},
             minimum_order_values={
                 str(part.cooperative.pk): str(part.cooperative.min_order_value) for part in parts
             },
@@ -170,7 +170,7 @@ class StandingRun(BuyerRequest):
         """Only the parts below their minimum are dropped; the rest is still placed."""
         for part in parts:
             found.adjusted.append(
-                formatting.join(" ", [_below_minimum_text(part), gettext_lazy("Left out.")])
+                formatting.join(" ", [below_minimum_text(part), gettext_lazy("Left out.")])
             )
         return parts
 
@@ -180,7 +180,7 @@ class StandingRun(BuyerRequest):
         return None
 
 
-def _below_minimum_text(part: Part) -> str:
+def below_minimum_text(part: Part) -> str:
     """Lazy: a standing order's run e-mails it in each reader's language."""
     return message(
         gettext_lazy(

@@ -10,6 +10,8 @@ from buyers.models import BuyerOrganisation, Store
 from products.models import MONEY, QUANTITY, Listing, Lot
 from suppliers.models import Cooperative
 
+from .imports import PurchaseImport, PurchaseImportOrder
+
 
 class FulfilmentStatus(models.TextChoices):
     """One cooperative's part of an order moves through these; orders/lifecycle.py says which
@@ -432,3 +434,19 @@ class StandingOrderRun(models.Model):
 
     def __str__(self):
         return f"{self.standing_order_id} @ {self.period}: {self.get_outcome_display()}"
+
+
+__all__ = [
+    "EventKind",
+    "Fulfilment",
+    "FulfilmentStatus",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "PickAllocation",
+    "PurchaseImport",
+    "PurchaseImportOrder",
+    "StandingOrder",
+    "StandingOrderLine",
+    "StandingOrderRun",
+]
