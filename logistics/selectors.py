@@ -1,10 +1,12 @@
 """Reads of logistics, scoped by logistics.access to what the user may see."""
 
+from collections import defaultdict
+
 from django.db.models import QuerySet
 
 from accounts.models import User
 from orders.lifecycle import ENDED
-from orders.models import Fulfilment
+from orders.models import Fulfilment, PickAllocation
 from orders.selectors import fulfilment_list, pick_list
 
 from . import access
@@ -116,3 +118,43 @@ def fulfilment_visible(*, user: User, fulfilment_id: int) -> Fulfilment | None:
 
 def active_user(*, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def delivery_note_parts(*, user: User) -> QuerySet[Fulfilment]:
+    """The fulfilments whose delivery notes the user may read (as DeliveryNoteView)."""
+    return fulfilment_list(user=user).order_by("pk")
+
+
+def delivery_note_lines(*, fulfilments: list[Fulfilment]) -> list[dict]:
+    """Every line of these delivery notes, one entry per lot it was drawn from at packing
+    (before packing, one entry without a lot: the paper note proposes lots, an export states
+    what was drawn). Two queries whatever the number of parts: their lines came with them."""
+    lines = [line for fulfilment in fulfilments for line in fulfilment.lines.all()]
+    picks = defaultdict(list)
+    for pick in PickAllocation.objects.filter(line__in=lines).select_related("lot").order_by("pk"):
+        picks[pick.line_id].append(pick)
+    out = []
+    for fulfilment in fulfilments:
+        base = {
+            "fulfilment": fulfilment.pk,
+            "order": fulfilment.order_id,
+            "store": fulfilment.order.store.name,
+            "cooperative": fulfilment.cooperative.name_zh,
+        }
+        for line in fulfilment.lines.all():
+            entry = {
+                **base,
+                "listing": line.listing_id,
+                "product": line.listing.product.name_zh,
+                "unit": line.listing.get_unit_display(),
+            }
+            drawn = picks.get(line.pk) or [None]
+            for pick in drawn:
+                out.append(
+                    {
+                        **entry,
+                        "lot": pick.lot.code if pick else "",
+                        "quantity": pick.quantity if pick else line.effective_quantity,
+                    }
+                )
+    return out

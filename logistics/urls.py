@@ -13,6 +13,12 @@ router.register("shipments", views.ShipmentViewSet, basename="shipment")
 urlpatterns = [
     *router.urls,
     re_path(
+        r"^delivery-notes/csv/$", views.DeliveryNoteCsvView.as_view(), name="delivery-notes-csv"
+    ),
+    re_path(
+        r"^delivery-notes/xlsx/$", views.DeliveryNoteXlsxView.as_view(), name="delivery-notes-xlsx"
+    ),
+    re_path(
         rf"^delivery-notes/(?P<fulfilment>{ID})/$",
         views.DeliveryNoteView.as_view(),
         name="delivery-note",

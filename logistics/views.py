@@ -10,15 +10,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api import SparseFieldsMixin, bounded_id_regex
-from backend.exports import CSV, XLSX, file_response
+from backend.exports import CSV, XLSX, FileActionsMixin, as_csv, as_xlsx, file_response
 from backend.idempotency import idempotent
 from backend.viewsets import ResourceViewSet
 
 from . import access, exports, selectors, services
+from .filters import DeliveryNoteFilter
 from .serializers import (
     DelaySerializer,
     DeliveryNoteLinkSerializer,
@@ -146,7 +148,26 @@ class DeliveryRunViewSet(
             return file_response(exports.manifest_xlsx(rows, name), XLSX, f"{name}.xlsx")
 
 
-class ShipmentViewSet(ResourceViewSet):
+# An export holds at most this many shipments or delivery notes: more is a 400 asking for
+# narrower filters.
+EXPORT_MAX_ROWS = 5000
+
+
+def _capped(queryset, field: str) -> list:
+    rows = list(queryset[: EXPORT_MAX_ROWS + 1])
+    if len(rows) > EXPORT_MAX_ROWS:
+        raise ValidationError(
+            {
+                field: [
+                    gettext("More than %(max)s rows: narrow the export with filters.")
+                    % {"max": EXPORT_MAX_ROWS}
+                ]
+            }
+        )
+    return rows
+
+
+class ShipmentViewSet(FileActionsMixin, ResourceViewSet):
     """How each fulfilment travels: carrier or own vehicle, driver, tracking number, packages,
     weight and the planned delivery window. The cooperative's managers and staff record it
     (once per part; later PATCH) and delay it; whoever sees the part reads it."""
@@ -189,6 +210,31 @@ class ShipmentViewSet(ResourceViewSet):
         )
         return self._answer(shipment)
 
+    def _export(self) -> list[list]:
+        queryset = self.filter_queryset(self.get_queryset()).select_related(
+            "fulfilment__order__store", "fulfilment__cooperative"
+        )
+        return exports.shipment_rows(_capped(queryset, "ordering"))
+
+    @extend_schema(
+        summary=gettext_lazy("Export shipments as CSV"),
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], url_path="csv", pagination_class=None)
+    def as_csv(self, request):
+        """The shipments the list shows, as CSV (UTF-8 with a byte-order mark); headers in
+        the request's language."""
+        return file_response(as_csv(self._export()), CSV, "shipments.csv")
+
+    @extend_schema(
+        summary=gettext_lazy("Export shipments as XLSX"),
+        responses={(200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], url_path="xlsx", pagination_class=None)
+    def as_xlsx(self, request):
+        """The shipments the list shows, as XLSX; headers in the request's language."""
+        return file_response(as_xlsx(self._export(), "shipments"), XLSX, "shipments.xlsx")
+
     @extend_schema(
         summary=gettext_lazy("Delay a shipment"),
         request=DelaySerializer,
@@ -227,6 +273,52 @@ class DeliveryNoteView(APIView):
         if note is None:
             raise Http404
         return _render_note(request, note, _language(request))
+
+
+class DeliveryNoteExportView(GenericAPIView):
+    """The lines of the delivery notes the user may read, one row per line and lot (the lot
+    once packed), as CSV or XLSX: fulfilment, order, store, cooperative, listing, product,
+    lot, quantity, unit. Narrowed by run, order or status; headers in the request's
+    language."""
+
+    permission_classes = [access.DeliveryNotePermission]
+    filterset_class = DeliveryNoteFilter
+    ordering_fields = ["id"]
+    pagination_class = None
+    kind = "csv"  # or "xlsx": one view per file type, as the schema has one answer each
+
+    def get_queryset(self):
+        return selectors.delivery_note_parts(user=self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)  # any Accept
+
+    def get(self, request):
+        parts = _capped(self.filter_queryset(self.get_queryset()), "run")
+        rows = exports.delivery_note_rows(selectors.delivery_note_lines(fulfilments=parts))
+        if self.kind == "csv":
+            return file_response(as_csv(rows), CSV, "delivery-notes.csv")
+        return file_response(as_xlsx(rows, "delivery notes"), XLSX, "delivery-notes.xlsx")
+
+
+class DeliveryNoteCsvView(DeliveryNoteExportView):
+    @extend_schema(
+        summary=gettext_lazy("Export delivery-note lines as CSV"),
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class DeliveryNoteXlsxView(DeliveryNoteExportView):
+    kind = "xlsx"
+
+    @extend_schema(
+        summary=gettext_lazy("Export delivery-note lines as XLSX"),
+        responses={(200, XLSX): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        return super().get(request)
 
 
 class DeliveryNoteLinkView(APIView):
