@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from openpyxl import load_workbook
 from rest_framework import status
 
@@ -41,10 +41,10 @@ COLUMNS = {
 REQUIRED = ("quantity", "store")  # and one of listing, product
 # How a message names each column: in Chinese, its Chinese header.
 LABELS = {
-    "listing": gettext_lazy("listing"),
-    "product": gettext_lazy("product"),
-    "quantity": gettext_lazy("quantity"),
-    "store": gettext_lazy("store"),
+    "listing": pgettext_lazy("purchase list column", "listing"),
+    "product": pgettext_lazy("purchase list column", "product"),
+    "quantity": pgettext_lazy("purchase list column", "quantity"),
+    "store": pgettext_lazy("purchase list column", "store"),
 }
 MAX_COLUMNS = 20
 MAX_CELL = 100  # characters of a cell kept; no id, quantity or store name is longer

@@ -14,6 +14,7 @@ from logistics.models import Shipment
 from logistics.services import runs_plan
 from orders.services.transitions import fulfilment_pack
 from tests.factories import LotFactory
+from tests.languages import said
 from tests.logistics.helpers import confirmed_part, daily_schedule
 
 pytestmark = pytest.mark.django_db
@@ -72,10 +73,12 @@ def shipments(part, other_part, manager_user, other_manager_user):
     )
 
 
-def test_shipments_export_the_rows_the_list_shows(purchaser, manager, staff, shipments, store):
+def test_shipments_export_the_rows_the_list_shows(
+    purchaser, manager, staff, shipments, store, request_language
+):
     mine, theirs = shipments
     rows = rows_of_csv(purchaser.get(API + "shipments/csv/"))
-    assert rows[0][:3] == ["shipment", "fulfilment", "order"]
+    assert rows[0][:3] == [said(request_language, w) for w in ("shipment", "fulfilment", "order")]
     assert [row[0] for row in rows[1:]] == [str(mine.pk)]  # never another organisation's
     assert rows[1][4] == store.name and rows[1][10] == "'=cmd|' /C calc'!A0"  # kept as text
     assert [row[0] for row in rows_of_csv(manager.get(API + "shipments/csv/"))[1:]] == [
@@ -93,7 +96,7 @@ def test_shipment_headers_are_chinese_when_asked(purchaser, shipments):
 
 
 def test_delivery_notes_export_one_row_per_line_and_lot(
-    purchaser, manager, manager_user, other_purchaser, part, other_part, store
+    purchaser, manager, manager_user, other_purchaser, part, other_part, store, request_language
 ):
     line = part.lines.get()
     LotFactory(listing=line.listing, code="LOT-A", quantity="6")
@@ -101,15 +104,18 @@ def test_delivery_notes_export_one_row_per_line_and_lot(
     fulfilment_pack(fulfilment=part, user=manager_user)
     rows = rows_of_csv(purchaser.get(API + "delivery-notes/csv/"))
     assert rows[0] == [
-        "fulfilment",
-        "order",
-        "store",
-        "cooperative",
-        "listing",
-        "product",
-        "lot",
-        "quantity",
-        "unit",
+        said(request_language, word)
+        for word in (
+            "fulfilment",
+            "order",
+            "store",
+            "cooperative",
+            "listing",
+            "product",
+            "lot",
+            "quantity",
+            "unit",
+        )
     ]
     assert [(row[0], row[2], row[6], row[7]) for row in rows[1:]] == [
         (str(part.pk), store.name, "LOT-A", "6.000"),

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import assert_error
 from tests.factories import ListingFactory, StoreFactory, place_order
+from tests.languages import said
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/orders/"
@@ -35,10 +36,11 @@ def orders(purchaser_user, other_purchaser_user, store, other_store, cooperative
     return mine, elsewhere, theirs
 
 
-def test_a_buyer_exports_its_own_orders_one_row_per_line(purchaser, orders, store):
+def test_a_buyer_exports_its_own_orders_one_row_per_line(purchaser, orders, request_language):
     mine, elsewhere, theirs = orders
     rows = rows_of_csv(purchaser.get(URL + "csv/"))
-    assert rows[0][:4] == ["order", "placed at", "order status", "store"]
+    header = ["order", "placed at", "order status", "store"]
+    assert rows[0][:4] == [said(request_language, word) for word in header]
     assert sorted(int(row[0]) for row in rows[1:]) == [mine.pk, mine.pk, elsewhere.pk]
     assert str(theirs.pk) not in {row[0] for row in rows[1:]}
     by_listing = {row[7]: row for row in rows[1:] if row[0] == str(mine.pk)}
