@@ -183,6 +183,18 @@ orders/                             PUT    401   405   403   403   405   405   4
 orders/                             PATCH  401   405   403   403   405   405   405   405
 orders/                             DELETE 401   405   403   403   405   405   405   405
 
+orders/csv/                         GET    401   200   403   403   200   200   200   200
+orders/csv/                         POST   401   405   403   403   405   405   405   405
+orders/csv/                         PUT    401   405   403   403   405   405   405   405
+orders/csv/                         PATCH  401   405   403   403   405   405   405   405
+orders/csv/                         DELETE 401   405   403   403   405   405   405   405
+
+orders/xlsx/                        GET    401   200   403   403   200   200   200   200
+orders/xlsx/                        POST   401   405   403   403   405   405   405   405
+orders/xlsx/                        PUT    401   405   403   403   405   405   405   405
+orders/xlsx/                        PATCH  401   405   403   403   405   405   405   405
+orders/xlsx/                        DELETE 401   405   403   403   405   405   405   405
+
 orders/{order}/                     GET    401   200   403   403   200   200   404   200
 orders/{order}/                     POST   401   405   403   403   405   405   405   405
 orders/{order}/                     PUT    401   405   403   403   405   405   405   405
@@ -266,6 +278,24 @@ fulfilments/{fulfilment}/cancel/    POST   401   200   409   404   200   200   4
 fulfilments/{fulfilment}/cancel/    PUT    401   405   405   405   405   405   405   405
 fulfilments/{fulfilment}/cancel/    PATCH  401   405   405   405   405   405   405   405
 fulfilments/{fulfilment}/cancel/    DELETE 401   405   405   405   405   405   405   405
+
+purchase-imports/                   GET    401   200   403   403   200   200   200   200
+purchase-imports/                   POST   401   415   403   403   415   415   415   415
+purchase-imports/                   PUT    401   405   403   403   405   405   405   405
+purchase-imports/                   PATCH  401   405   403   403   405   405   405   405
+purchase-imports/                   DELETE 401   405   403   403   405   405   405   405
+
+purchase-imports/{purchase_import}/ GET    401   200   403   403   200   200   404   200
+purchase-imports/{purchase_import}/ POST   401   405   403   403   405   405   405   405
+purchase-imports/{purchase_import}/ PUT    401   405   403   403   405   405   405   405
+purchase-imports/{purchase_import}/ PATCH  401   405   403   403   405   405   405   405
+purchase-imports/{purchase_import}/ DELETE 401   405   403   403   405   405   405   405
+
+purchase-imports/{purchase_import}/place/ GET    401   405   403   403   405   405   405   405
+purchase-imports/{purchase_import}/place/ POST   401   403   403   403   200   200   404   200
+purchase-imports/{purchase_import}/place/ PUT    401   405   403   403   405   405   405   405
+purchase-imports/{purchase_import}/place/ PATCH  401   405   403   403   405   405   405   405
+purchase-imports/{purchase_import}/place/ DELETE 401   405   403   403   405   405   405   405
 
 standing-orders/                    GET    401   200   403   403   200   200   200   200
 standing-orders/                    POST   401   400   403   403   400   400   400   400
@@ -429,6 +459,18 @@ shipments/                          PUT    401   405   405   405   403   403   4
 shipments/                          PATCH  401   405   405   405   403   403   403   403
 shipments/                          DELETE 401   405   405   405   403   403   403   403
 
+shipments/csv/                      GET    401   200   200   200   200   200   200   200
+shipments/csv/                      POST   401   405   405   405   403   403   403   403
+shipments/csv/                      PUT    401   405   405   405   403   403   403   403
+shipments/csv/                      PATCH  401   405   405   405   403   403   403   403
+shipments/csv/                      DELETE 401   405   405   405   403   403   403   403
+
+shipments/xlsx/                     GET    401   200   200   200   200   200   200   200
+shipments/xlsx/                     POST   401   405   405   405   403   403   403   403
+shipments/xlsx/                     PUT    401   405   405   405   403   403   403   403
+shipments/xlsx/                     PATCH  401   405   405   405   403   403   403   403
+shipments/xlsx/                     DELETE 401   405   405   405   403   403   403   403
+
 shipments/{shipment}/               GET    401   200   200   404   200   200   404   200
 shipments/{shipment}/               POST   401   405   405   405   403   403   403   403
 shipments/{shipment}/               PUT    401   405   405   405   403   403   403   403
@@ -440,6 +482,18 @@ shipments/{shipment}/delay/         POST   401   400   400   404   403   403   4
 shipments/{shipment}/delay/         PUT    401   405   405   405   403   403   403   403
 shipments/{shipment}/delay/         PATCH  401   405   405   405   403   403   403   403
 shipments/{shipment}/delay/         DELETE 401   405   405   405   403   403   403   403
+
+delivery-notes/csv/                 GET    401   200   200   200   200   200   200   200
+delivery-notes/csv/                 POST   401   405   405   405   405   405   405   405
+delivery-notes/csv/                 PUT    401   405   405   405   405   405   405   405
+delivery-notes/csv/                 PATCH  401   405   405   405   405   405   405   405
+delivery-notes/csv/                 DELETE 401   405   405   405   405   405   405   405
+
+delivery-notes/xlsx/                GET    401   200   200   200   200   200   200   200
+delivery-notes/xlsx/                POST   401   405   405   405   405   405   405   405
+delivery-notes/xlsx/                PUT    401   405   405   405   405   405   405   405
+delivery-notes/xlsx/                PATCH  401   405   405   405   405   405   405   405
+delivery-notes/xlsx/                DELETE 401   405   405   405   405   405   405   405
 
 delivery-notes/{fulfilment}/        GET    401   200   200   404   200   200   404   200
 delivery-notes/{fulfilment}/        POST   401   405   405   405   405   405   405   405

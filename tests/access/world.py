@@ -11,6 +11,7 @@ from accounts.models import PartnerApiKey, User
 from buyers.models import Membership
 from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
+from orders.services.imports import purchase_import_preview
 from orders.services.standing import standing_order_create
 from payments.services.collecting import AllocationRequest, bank_transfer_record
 from payments.services.payouts import bank_batch_create
@@ -125,6 +126,12 @@ def build_world() -> tuple[dict, dict]:
         window_start=start,
         window_end=start + datetime.timedelta(hours=2),
     )
+    # A purchase list's preview, ready to place: one row for the store.
+    purchase_list = purchase_import_preview(
+        user=purchaser,
+        file_name="list.csv",
+        content=f"listing,quantity,store\n{listing.pk},10,{store.pk}\n".encode(),
+    )
     rows = {
         "cooperative": cooperative.pk,
         "household": household.pk,
@@ -143,6 +150,7 @@ def build_world() -> tuple[dict, dict]:
         "schedule": schedule.pk,
         "run": travelling.run_assignment.run_id,
         "shipment": shipment.pk,
+        "purchase_import": purchase_list.pk,
     }
 
     _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
