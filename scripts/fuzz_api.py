@@ -81,6 +81,7 @@ RESOURCES = [
     "payments",
     "payouts",
     "products",
+    "purchase-imports",
     "settlement-runs",
     "shipments",
     "standing-orders",
@@ -159,6 +160,26 @@ def post_json(url: str, body: dict, authorization: str = "") -> dict:
         return json.load(response)
 
 
+def post_file(url: str, name: str, content: bytes, authorization: str) -> dict:
+    """A multipart upload of one file, as a browser sends a form's file field."""
+    boundary = secrets.token_hex(16)
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Authorization": authorization,
+    }
+    request = urllib.request.Request(url, body, headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
 def get_json(url: str, authorization: str) -> dict | list | None:
     request = urllib.request.Request(url, headers={"Authorization": authorization})
     try:
@@ -193,6 +214,16 @@ def place_orders(base: str, credentials: dict[str, str]) -> None:
             honey_fulfilments += [
                 f["id"] for f in order["fulfilments"] if f["cooperative"] == drum["cooperative"]
             ]
+        # Purchase lists to read and place: the same lines, previewed (placing makes orders).
+        purchase_list = (
+            "商品编号,数量,门店\n"
+            f"{drum['id']},{drum['min_order_quantity']},{store}\n"
+            f"{bag['id']},{bag['min_order_quantity']},{store}\n"
+        ).encode()
+        for _ in range(2):
+            post_file(
+                f"{base}/api/v1/purchase-imports/", "list.csv", purchase_list, credentials[role]
+            )
     # A cooperative nobody orders from, for staff's writes to cooperatives to change (one
     # closed early would hide the listings every order and standing order names).
     post_json(

@@ -143,6 +143,12 @@ REFUSALS = [
         "fields (said in their descriptions).",
     ),
     Refusal(
+        r"POST /api/v1/purchase-imports/",
+        r"file",
+        "A file that cannot be read as a purchase list (its columns, encoding, rows, a "
+        "formula, not a workbook): the bytes inside a binary field, said in its description.",
+    ),
+    Refusal(
         r"POST /api/v1/settlement-runs/",
         r"period_end",
         "A period ending after today: today's date.",

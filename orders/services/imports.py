@@ -278,7 +278,8 @@ def purchase_import_preview(*, user: User, file_name: str, content: bytes) -> Pu
     return PurchaseImport.objects.create(
         organisation=organisation,
         created_by=user,
-        file_name=file_name[:200],
+        # A name is the client's text: no control characters (PostgreSQL refuses NUL).
+        file_name="".join(c for c in file_name if c.isprintable())[:200],
         rows=[_stored(row) for row in rows],
         groups=groups,
         error_count=errors,
