@@ -344,3 +344,9 @@ def test_who_may_upload(manager, staff, listing, store):
     assert_error(upload(manager, csv_file(text)), 403)
     assert_error(upload(staff, csv_file(text)), 403)  # staff place no orders
     nothing_written()
+
+
+def test_a_file_name_keeps_only_printable_characters(purchaser, listing, store):
+    text = f"listing,quantity,store\n{listing.pk},10,{store.name}\n"
+    preview = previewed(upload(purchaser, csv_file(text, name="采购\x00单\x1b.csv")))
+    assert PurchaseImport.objects.get(pk=preview["id"]).file_name == "采购单.csv"
