@@ -10,10 +10,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 
 from buyers.models import Membership
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, PurchaseImportOrder
+from orders.services.imports import purchase_import_preview
 from products.models import Listing
 from tests.conftest import client_for
-from tests.factories import ListingFactory, MembershipFactory
+from tests.factories import ListingFactory, MembershipFactory, StoreFactory
 
 D = Decimal
 URL = "/api/v1/orders/"
@@ -225,3 +226,29 @@ def test_concurrent_packing_of_parts_drawing_the_same_lots_does_not_deadlock(
     assert [part.status for part in results] == ["packed", "packed"]
     for listing in (first, second):
         assert listing.lots.get().quantity_picked == D("40")
+
+
+def test_one_purchase_list_placed_four_times_at_once_makes_its_orders_once(
+    purchaser_user, store, organisation, cooperative
+):
+    second = StoreFactory(organisation=organisation)
+    honey, tongcao = (
+        ListingFactory(cooperative=cooperative),
+        ListingFactory(cooperative=cooperative),
+    )
+    preview = purchase_import_preview(
+        user=purchaser_user,
+        file_name="list.csv",
+        content=(
+            "listing,quantity,store\n"
+            f"{tongcao.pk},10,{store.pk}\n{honey.pk},10,{store.pk}\n{honey.pk},20,{second.pk}\n"
+        ).encode(),
+    )
+    assert preview.error_count == 0
+    clients = purchasers(organisation, 4)
+    url = f"/api/v1/purchase-imports/{preview.pk}/place/"
+    responses = race([lambda c=c: c.post(url) for c in clients])
+    assert [r.status_code for r in responses] == [200] * 4, [r.content for r in responses]
+    assert len({str(r.json()["orders"]) for r in responses}) == 1  # the same orders, each time
+    assert Order.objects.count() == 2 and PurchaseImportOrder.objects.count() == 2
+    assert ordered_quantity(honey) == D("30") and ordered_quantity(tongcao) == D("10")
