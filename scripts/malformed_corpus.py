@@ -4,9 +4,10 @@ Schemathesis generates requests that fit the schema's types; these are the ones 
 wrong or an attacker crafts on purpose, sent as raw bytes: JSON nested a thousand levels deep,
 invalid UTF-8 and lone surrogates in bodies and headers, bodies over the size limit,
 tampered pagination cursors, digits of other scripts, ids and amounts past every column,
-dates out of range. "Every JSON endpoint", "every list", every body field and query parameter
-come from the live OpenAPI schema, and the orderings of a list from the fields it returns,
-so a new endpoint is covered without editing this file. Run by scripts/fuzz_api.py against
+dates out of range, multipart uploads broken every way. "Every JSON endpoint", "every
+upload", "every list", every body field and query parameter come from the live OpenAPI
+schema, and the orderings of a list from the fields it returns, so a new endpoint is covered
+without editing this file. Run by scripts/fuzz_api.py against
 its gunicorn server.
 """
 
@@ -140,6 +141,48 @@ class Group:
     cases: list[Request]
 
 
+def _part(name: bytes, content: bytes, *, filename: bytes | None = b"list.csv") -> bytes:
+    disposition = b'Content-Disposition: form-data; name="' + name + b'"'
+    if filename is not None:
+        disposition += b'; filename="' + filename + b'"'
+    return b"--b\r\n" + disposition + b"\r\n\r\n" + content + b"\r\n"
+
+
+def _multipart(body: bytes, content_type: bytes = b"multipart/form-data; boundary=b") -> list:
+    return [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+
+
+# Uploads (a multipart/form-data body), broken every way a client or an attacker breaks them.
+MULTIPART_BODIES = [
+    (_part(b"file", bytes(range(256))) + b"--b--\r\n", None),  # binary, not a list
+    (_part(b"file", b"listing,quantity,store\n1,=1+1,x\n") + b"--b--\r\n", None),
+    (_part(b"file", b"\xff\xfe\x00,\xc3\x28\n", filename=b"\xff\xfe\x00.csv") + b"--b--\r\n", None),
+    (_part(b"file", b"PK\x03\x04" + b"\x00" * 200, filename=b"x.xlsx") + b"--b--\r\n", None),
+    (_part(b"file", b"listing,quantity,store\n") + b"--b", None),  # never closed
+    (_part(b"file", b"x") + b"--b--\r\n", b"multipart/form-data; boundary=other"),
+    (_part(b"file", b"x") + b"--b--\r\n", b"multipart/form-data"),  # no boundary
+    (_part(b"file", b"x") + b"--b--\r\n", b"multipart/form-data; boundary=\xff\xfe"),
+    (_part(b"file", b"a", filename=b"a" * 10_000) + b"--b--\r\n", None),  # a huge header
+    (_part(b"file", b"a") + _part(b"file", b"b") + b"--b--\r\n", None),  # twice
+    (_part(b"file", b"not a file", filename=None) + b"--b--\r\n", None),  # a plain field
+    (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n--b--\r\n",
+        None,
+    ),
+    (b"--b\r\nno headers at all\r\n--b--\r\n", None),
+    (_part(b"file", b"x" * 3_000_000) + b"--b--\r\n", None),  # over the file limit
+]
+
+
+def multipart_cases(role: str, verb: str, target: str) -> list[Request]:
+    cases = []
+    for body, content_type in MULTIPART_BODIES:
+        headers = _multipart(body, content_type) if content_type else _multipart(body)
+        cases.append(Request(role, verb, target, body, headers))
+    return cases
+
+
 def groups_for(schema: dict, role: str, lists: dict[str, list[str]]) -> Iterator[Group]:
     """The corpus for one signed-in role. ``lists`` maps every list path to the fields its
     rows carry (candidate orderings)."""
@@ -165,6 +208,8 @@ def groups_for(schema: dict, role: str, lists: dict[str, list[str]]) -> Iterator
                     cases.append(
                         Request(role, verb, target, b"{}", [("Idempotency-Key", b"\xff\xfe")])
                     )
+                if "multipart/form-data" in operation["requestBody"].get("content", {}):
+                    cases += multipart_cases(role, verb, target)
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query":
                     for value in BAD_QUERY:
