@@ -54,11 +54,15 @@ def lower_payment(order_id: int) -> bool:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def lower_card_payments() -> int:
     """Every few minutes: each provider payment that asks or took more than its order's
-    total now, and each provider refund whose send was lost, queued as a task of its own."""
+    total now, each provider refund whose send was lost, and each stored webhook event whose
+    task was lost, queued as a task of its own."""
     orders = cards.payments_to_lower()
     for order_id in orders:
         lower_payment.delay(order_id)
     refunds = cards.refunds_unsent()
     for refund_pk in refunds:
         send_refund.delay(refund_pk)
-    return len(orders) + len(refunds)
+    stored = events.events_unprocessed()
+    for event_pk in stored:
+        process_provider_event.delay(event_pk)
+    return len(orders) + len(refunds) + len(stored)

@@ -160,22 +160,22 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
         or a new one if the order's total fell. Bank transfer: where to transfer to. 503
         ``rail_unavailable`` when the rail is off here (Stripe without keys)."""
 
-        def start():
-            data = PaymentStartSerializer(data=request.data, context={"request": request})
-            data.is_valid(raise_exception=True)
-            payment, outcome, created = cards.payment_start(
-                user=request.user,
-                order=data.validated_data["order"],
-                rail=data.validated_data["rail"],
-            )
-            payment = self.get_queryset().get(pk=payment.pk)
-            payment.client = outcome.client
-            return Response(
-                PaymentStartedSerializer(payment).data,
-                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-            )
-
-        return idempotent(request, start)
+        # Not wrapped in idempotent(): that would hold the order's lock through the call to
+        # Stripe. Starting is safe to repeat by itself (one payment per order and rail, the
+        # intent keyed by the order and the amount), so a retry answers the same payment.
+        data = PaymentStartSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        payment, outcome, created = cards.payment_start(
+            user=request.user,
+            order=data.validated_data["order"],
+            rail=data.validated_data["rail"],
+        )
+        payment = self.get_queryset().get(pk=payment.pk)
+        payment.client = outcome.client
+        return Response(
+            PaymentStartedSerializer(payment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -256,4 +256,4 @@ def refunds_unsent() -> list[int]:
 def _after_commit(task: str, *args) -> None:
     from .. import tasks  # tasks call services: imported when first needed
 
-    transaction.on_commit(lambda: getattr(tasks, task).delay(*args))
+    transaction.on_commit(lambda: getattr(tasks, task).delay(*args), robust=True)

@@ -275,7 +275,7 @@ def refund_record(
                 # idempotency key; the answer, or the provider's event, marks it done
                 # (refund_apply). A send lost on the way is swept again (tasks).
                 refund_pk = refund.pk
-                transaction.on_commit(lambda: _send_later(refund_pk))
+                transaction.on_commit(lambda: _send_later(refund_pk), robust=True)
     except IntegrityError:
         existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:

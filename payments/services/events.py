@@ -4,6 +4,8 @@ provider again (or, for a refund, its state in the event) and records it; so a d
 retry and deliveries out of order all end in the same state. Types nobody handles are
 stored, marked processed and otherwise ignored."""
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +23,8 @@ PAYMENT_EVENTS = (
     "payment_intent.requires_action",
 )
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed")
+# An event still unprocessed after this is queued again by the sweep.
+STALE = datetime.timedelta(minutes=5)
 
 
 def provider_event_record(event: Event) -> ProviderEvent:
@@ -43,7 +47,8 @@ def provider_event_record(event: Event) -> ProviderEvent:
     if row.processed_at is None:
         from .. import tasks  # tasks call services: imported when first needed
 
-        transaction.on_commit(lambda: tasks.process_provider_event.delay(row.pk))
+        # robust: a broker that is down must not fail the delivery; the sweep queues it later.
+        transaction.on_commit(lambda: tasks.process_provider_event.delay(row.pk), robust=True)
     return row
 
 
@@ -69,6 +74,15 @@ def provider_event_process(*, event_pk: int) -> bool:
             )
     ProviderEvent.objects.filter(pk=row.pk, processed_at=None).update(processed_at=timezone.now())
     return True
+
+
+def events_unprocessed(*, older_than: datetime.timedelta = STALE) -> list[int]:
+    """Stored events whose task was lost (the broker down when it was queued): the sweep's."""
+    return list(
+        ProviderEvent.objects.filter(processed_at=None, received_at__lt=timezone.now() - older_than)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _refund_named(data_object: dict) -> Refund | None:

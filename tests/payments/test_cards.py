@@ -4,6 +4,7 @@ order once its cooperatives confirmed, the webhook's events (signed with Stripe'
 are stored once and processed to the same state however they arrive, and a total that falls
 lowers what is taken (a new intent) or refunds the difference (after payment)."""
 
+import datetime
 import json
 import random
 from decimal import Decimal
@@ -15,7 +16,7 @@ from payments import stripe_gateway
 from payments.ledger import balance
 from payments.models import Account, Payment, ProviderEvent, Refund
 from payments.rails import PAYMENT_RAILS
-from payments.services import cards
+from payments.services import cards, events
 from payments.services.collecting import refund_record
 from payments.tasks import lower_payment, process_provider_event, send_refund
 from tests.conftest import assert_error
@@ -310,3 +311,29 @@ def test_events_are_stored_with_their_payload(client, fake_stripe, purchaser, co
     row = ProviderEvent.objects.get()
     assert row.payload["data"]["object"]["id"] == created["data"]["object"]["id"]
     assert json.loads(json.dumps(row.payload))["type"] == "payment_intent.created"
+
+
+def test_the_sweep_finds_lost_sends_and_lost_event_tasks(
+    client, purchaser, confirmed_order, fake_stripe, staff_user, honey
+):
+    intent_id = start(purchaser, confirmed_order).json()["client"]["payment_intent"]
+    fake_stripe.confirm(intent_id)
+    [succeeded] = fake_stripe.events("payment_intent.succeeded")
+    payload, signature = fake_stripe.signed(succeeded)
+    client.post(
+        WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+    row = ProviderEvent.objects.get()
+    # Its task lost (the broker down): found once it is older than a few minutes.
+    assert events.events_unprocessed() == []
+    assert events.events_unprocessed(older_than=datetime.timedelta(0)) == [row.pk]
+    process_provider_event(row.pk)
+    assert events.events_unprocessed(older_than=datetime.timedelta(0)) == []
+
+    take_through_delivery(confirmed_order, staff_user, honey)
+    assert cards.payments_to_lower() == [confirmed_order.pk]
+    lower_payment(confirmed_order.pk)
+    refund = Refund.objects.get()
+    assert cards.refunds_unsent() == [refund.pk]  # recorded; its send not yet made
+    send_refund(refund.pk)
+    assert cards.refunds_unsent() == [] and cards.payments_to_lower() == []
