@@ -72,6 +72,11 @@ def payment_start(*, user: User, order: Order, rail: str) -> tuple[Payment, Outc
                 payment.save(update_fields=["amount", "updated_at"])
     if payment.status == Payment.Status.COLLECTED:
         return payment, provider.status(payment=payment), created
+    if payment.provider_reference and not stale:
+        # Asked before for this amount: the intent as it is now (a replayed create would
+        # answer its first state).
+        outcome = provider.status(payment=payment)
+        return payment_apply(payment=payment, outcome=outcome), outcome, created
     if stale:
         payment = _withdraw(payment)
         if payment.status == Payment.Status.COLLECTED:  # the buyer paid just before

@@ -337,3 +337,15 @@ def test_the_sweep_finds_lost_sends_and_lost_event_tasks(
     assert cards.refunds_unsent() == [refund.pk]  # recorded; its send not yet made
     send_refund(refund.pk)
     assert cards.refunds_unsent() == [] and cards.payments_to_lower() == []
+
+
+def test_asking_again_after_paying_answers_the_intent_as_it_is_now(
+    purchaser, confirmed_order, fake_stripe
+):
+    intent_id = start(purchaser, confirmed_order).json()["client"]["payment_intent"]
+    fake_stripe.confirm(intent_id)  # the app paid; Stripe's webhook not here yet
+    again = start(purchaser, confirmed_order)
+    assert again.status_code == 200
+    assert (again.json()["status"], again.json()["client"]["status"]) == ("collected", "succeeded")
+    assert balance(account=Account.CASH) == Decimal("1360.00")
+    assert len(fake_stripe.objects("payment_intent")) == 1
