@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.settle_completed_fulfilments",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Card payments: take less when an order's total fell; resend refunds whose send was lost.
+    "lower-card-payments": {
+        "task": "payments.tasks.lower_card_payments",
+        "schedule": timedelta(minutes=10),
+    },
     "flag-overdue-orders": {
         "task": "payments.tasks.flag_overdue_orders",
         "schedule": crontab(hour=7, minute=0),
@@ -305,6 +310,10 @@ SPECTACULAR_SETTINGS = {
         "StatementStatusEnum": "payments.models.Statement.Status",
         "PayoutStatusEnum": "payments.models.Payout.Status",
         "BankBatchStatusEnum": "payments.models.BankBatch.Status",
+        "PaymentRailEnum": "payments.models.Rail",
+        "PayoutRailEnum": "payments.models.PayoutRail",
+        "RefundReasonEnum": "payments.models.Refund.Reason",
+        "RefundStatusEnum": "payments.models.Refund.Status",
     },
 }
 

@@ -2,7 +2,11 @@
 
 - Bank transfers: staff record them for any organisation; a buyer organisation's partner
   system records its own; the organisation's purchasing team reads them.
-- Payments: staff, and the ordering organisation's team and partner system, read them.
+- Payments: staff, and the ordering organisation's team and partner system, read them;
+  the organisation's team and partner system start paying an order (a card payment's
+  client secret is for them, not for staff).
+- Refunds: staff give them (a cancellation after payment, a shortfall, a quality
+  rejection, an adjustment); staff and the paying organisation read them.
 - Statements and household shares: staff read all; a cooperative's managers read their
   own. Households' personal data never reaches buyers or partner systems.
 - Settlement runs, payouts and bank batches: staff only.
@@ -38,6 +42,24 @@ def check_records_transfer(*, user, organisation_id: int) -> None:
         )
 
 
+def may_pay_order(*, user, organisation_id: int) -> bool:
+    """The ordering organisation's purchasing team and partner system pay its orders."""
+    return is_member(user) and organisation_id_of(user=user) == organisation_id
+
+
+def check_pays_order(*, user, organisation_id: int) -> None:
+    if not may_pay_order(user=user, organisation_id=organisation_id):
+        raise Forbidden(
+            _("Only the ordering organisation pays its orders."),
+            fields={"order": [_("Not your organisation's order.")]},
+        )
+
+
+def check_gives_refunds(*, user) -> None:
+    if not is_staff(user):
+        raise Forbidden(_("Only platform staff give refunds."))
+
+
 # --- scopes ------------------------------------------------------------------------------------
 def organisation_rows_visible(*, user, queryset: QuerySet, field: str = "organisation_id"):
     return _organisation_rows_visible(user=user, queryset=queryset, field=field)
@@ -67,7 +89,20 @@ class BankTransferPermission(SignedInPermission):
 
 
 class PaymentPermission(SignedInPermission):
+    """Staff and the organisation read; only the organisation starts a payment."""
+
     def allows(self, request, view):
+        if getattr(view, "action", None) == "create":
+            return is_member(request.user)
+        return is_staff(request.user) or is_member(request.user)
+
+
+class RefundPermission(SignedInPermission):
+    """Staff and the paying organisation read (scoped); staff give refunds."""
+
+    def allows(self, request, view):
+        if getattr(view, "action", None) == "create":
+            return is_staff(request.user)
         return is_staff(request.user) or is_member(request.user)
 
 

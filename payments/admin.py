@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import BankBatch, BankTransfer, Payment, Payout, SettlementRun, Statement
+from .models import (
+    BankBatch,
+    BankTransfer,
+    Payment,
+    Payout,
+    ProviderEvent,
+    Refund,
+    SettlementRun,
+    Statement,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,6 +44,22 @@ class BankTransferAdmin(ReadOnlyAdmin):
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ["cooperative", "period_start", "period_end", "net_payable", "status"]
     list_filter = ["status"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["payment", "amount", "reason", "status", "provider_reference", "created_at"]
+    list_filter = ["reason", "status"]
+    raw_id_fields = ["payment", "fulfilment", "statement", "created_by"]
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    """What Stripe sent, once per event id; an empty "processed at" is still to do."""
+
+    list_display = ["event_id", "type", "received_at", "processed_at"]
+    list_filter = ["provider", "type"]
+    search_fields = ["event_id"]
 
 
 admin.site.register([SettlementRun, Payout, BankBatch], ReadOnlyAdmin)

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from buyers.access import organisations_visible
 from buyers.models import BuyerOrganisation
-from orders.models import Order
+from orders.models import Fulfilment, Order
 
 from . import access
 from .models import (
@@ -125,6 +125,20 @@ def payment_list(*, user) -> QuerySet:
     )
 
 
+def refund_list(*, user) -> QuerySet:
+    queryset = Refund.objects.select_related("payment")
+    return access.organisation_rows_visible(
+        user=user, queryset=queryset, field="payment__order__organisation_id"
+    )
+
+
+def pending_refunds(*, payment: Payment) -> Decimal:
+    """Refunds asked of the provider and not yet answered: already promised to the buyer."""
+    return payment.refunds.filter(status=Refund.Status.PENDING).aggregate(
+        s=Coalesce(Sum("amount"), ZERO)
+    )["s"]
+
+
 def statement_list(*, user) -> QuerySet:
     queryset = Statement.objects.select_related("cooperative", "run")
     return access.cooperative_rows_visible(user=user, queryset=queryset)
@@ -181,6 +195,25 @@ def orders_for_transfer(user) -> QuerySet:
     """Orders a bank transfer may name: those the user may see (staff: all; a partner
     system: its organisation's). The service then checks they are the transfer's payer's."""
     return access.organisation_rows_visible(user=user, queryset=Order.objects.all())
+
+
+def orders_for_payment(user) -> QuerySet:
+    """Orders a payment may name: those the user may see; the service then checks the user
+    pays for the order's organisation."""
+    return access.organisation_rows_visible(user=user, queryset=Order.objects.all())
+
+
+def payments_for_refund(user) -> QuerySet:
+    return access.organisation_rows_visible(
+        user=user, queryset=Payment.objects.all(), field="order__organisation_id"
+    )
+
+
+def fulfilments_for_refund(user) -> QuerySet:
+    """Parts a refund may name (an adjustment's): those of orders the user may see."""
+    return access.organisation_rows_visible(
+        user=user, queryset=Fulfilment.objects.all(), field="order__organisation_id"
+    )
 
 
 def organisations_for_transfer(user) -> QuerySet:

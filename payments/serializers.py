@@ -19,6 +19,8 @@ from .models import (
     HouseholdShare,
     Payment,
     Payout,
+    Rail,
+    Refund,
     SettlementRun,
     Statement,
     StatementLine,
@@ -136,6 +138,76 @@ class PaymentSerializer(serializers.ModelSerializer):
     @AS_MONEY
     def get_order_due(self, payment) -> str:
         return str(max(payment.order.total - payment.order_paid, Decimal(0)))
+
+
+class PaymentStartSerializer(serializers.Serializer):
+    """Pay an order on a rail: ``stripe`` (card; the app confirms with the client secret) or
+    ``bank_transfer`` (the account to transfer to)."""
+
+    order = ScopedPrimaryKeyRelatedField(scope=selectors.orders_for_payment)
+    rail = serializers.ChoiceField(choices=Rail.choices)
+
+
+class PaymentClientSerializer(serializers.Serializer):
+    """What the buyer's app needs to pay. Stripe: ``client_secret`` (for Stripe.js or the
+    mobile SDKs' confirmPayment), the PaymentIntent, its status, amount and currency. Bank
+    transfer: payee, account, bank, and the purpose to quote."""
+
+    client_secret = serializers.CharField(required=False, allow_null=True)
+    payment_intent = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    currency = serializers.CharField(required=False)
+    payee = serializers.CharField(required=False)
+    account = serializers.CharField(required=False)
+    bank = serializers.CharField(required=False)
+    purpose = serializers.CharField(required=False)
+
+
+class PaymentStartedSerializer(PaymentSerializer):
+    """A payment and what the buyer's app needs to complete it."""
+
+    client = PaymentClientSerializer(read_only=True)
+
+    class Meta(PaymentSerializer.Meta):
+        fields = [*PaymentSerializer.Meta.fields, "client"]
+        read_only_fields = fields
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    """Money given back to the buyer. ``cancellation``, ``shortfall`` and ``quality``: at most
+    what was paid beyond the order's total now (it follows accepted quantities);
+    ``overpayment``: at most what the payment has left; ``adjustment``: goods accepted and
+    then partly refunded, charged to the cooperative of ``fulfilment``."""
+
+    payment = ScopedPrimaryKeyRelatedField(scope=selectors.payments_for_refund)
+    amount = serializers.DecimalField(**AMOUNT)
+    reason = serializers.ChoiceField(choices=Refund.Reason.choices)
+    fulfilment = ScopedPrimaryKeyRelatedField(
+        scope=selectors.fulfilments_for_refund, required=False, allow_null=True, default=None
+    )
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="payment.order_id", read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "payment",
+            "order",
+            "fulfilment",
+            "amount",
+            "reason",
+            "note",
+            "status",
+            "provider_reference",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
 
 
 class StatementSerializer(serializers.ModelSerializer):

@@ -22,13 +22,18 @@ from .serializers import (
     BankTransferSerializer,
     HouseholdEarningSerializer,
     PaymentSerializer,
+    PaymentStartedSerializer,
+    PaymentStartSerializer,
     PayoutSerializer,
+    RefundCreateSerializer,
+    RefundSerializer,
     SettlementRunCreateSerializer,
     SettlementRunSerializer,
     StatementDetailSerializer,
     StatementSerializer,
 )
-from .services import collecting, payouts, settlement
+from .services import cards, collecting, events, payouts, refunds, settlement
+from .webhooks import StripeWebhookView
 
 CSV = "text/csv"  # as the schema and bank clients have it (backend.exports.CSV adds the charset)
 
@@ -112,15 +117,88 @@ class BankTransferViewSet(
 
 
 class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
-    """What each rail collected for each order, and what the order still owes."""
+    """What each rail collected for each order, and what the order still owes. The ordering
+    organisation starts paying with POST."""
 
     serializer_class = PaymentSerializer
     permission_classes = [access.PaymentPermission]
     lookup_value_regex = bounded_id_regex()
     ordering_fields = ["id"]
+    # POST asks Stripe for a PaymentIntent: 503 when the rail is off or Stripe unreachable.
+    provider_error_codes = ("503",)
 
     def get_queryset(self):
         return selectors.payment_list(user=self.request.user)
+
+    @extend_schema(
+        request=PaymentStartSerializer,
+        responses={201: PaymentStartedSerializer, 200: PaymentStartedSerializer},
+    )
+    def create(self, request):
+        """Pay an order once every cooperative has confirmed its part (409 before, or when
+        nothing is owed). Stripe: a PaymentIntent for what the order owes, and its client
+        secret for the buyer's app to confirm; asking again answers the same intent (200),
+        or a new one if the order's total fell. Bank transfer: where to transfer to. 503
+        ``rail_unavailable`` when the rail is off here (Stripe without keys)."""
+
+        # Not wrapped in idempotent(): that would hold the order's lock through the call to
+        # Stripe. Starting is safe to repeat by itself (one payment per order and rail, the
+        # intent keyed by the order and the amount), so a retry answers the same payment.
+        data = PaymentStartSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        payment, outcome, created = cards.payment_start(
+            user=request.user,
+            order=data.validated_data["order"],
+            rail=data.validated_data["rail"],
+        )
+        payment = self.get_queryset().get(pk=payment.pk)
+        payment.client = outcome.client
+        return Response(
+            PaymentStartedSerializer(payment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Money given back to buyers: staff give it, staff and the paying organisation read it."""
+
+    serializer_class = RefundSerializer
+    permission_classes = [access.RefundPermission]
+    lookup_value_regex = bounded_id_regex()
+    ordering_fields = ["id"]
+    # A refund of a card payment needs the Stripe rail: 503 when it is off here.
+    provider_error_codes = ("503",)
+
+    def get_queryset(self):
+        return selectors.refund_list(user=self.request.user)
+
+    @extend_schema(
+        request=RefundCreateSerializer, responses={201: RefundSerializer, 200: RefundSerializer}
+    )
+    def create(self, request):
+        """Give money back, in part: recorded, posted to the ledger and, for a card payment,
+        sent to Stripe after commit. Asked again (the same Idempotency-Key, or without one
+        the same payment, reason, part and amount) it answers the first refund (200). More
+        than may go back is a 409 naming what may."""
+
+        def give():
+            data = RefundCreateSerializer(data=request.data, context={"request": request})
+            data.is_valid(raise_exception=True)
+            refund, created = refunds.refund_give(
+                user=request.user,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                **data.validated_data,
+            )
+            return Response(
+                self.get_serializer(self.get_queryset().get(pk=refund.pk)).data,
+                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            )
+
+        return idempotent(request, give)
+
+
+# Stripe's webhook: each verified event is stored once and processed by a task after commit.
+stripe_webhook = StripeWebhookView.as_view(store=events.provider_event_record)
 
 
 class StatementViewSet(FileActionsMixin, viewsets.ReadOnlyModelViewSet):

@@ -82,6 +82,7 @@ RESOURCES = [
     "payouts",
     "products",
     "purchase-imports",
+    "refunds",
     "settlement-runs",
     "shipments",
     "standing-orders",
@@ -293,6 +294,13 @@ def world(base: str, role: str, authorization: str) -> dict:
         ]
         for row in seen["fulfilments"]
     }
+    # A refund's part is one of its payment's order.
+    payment_parts = {
+        str(payment["id"]): [
+            row["id"] for row in seen["fulfilments"] if row.get("order") == payment["order"]
+        ]
+        for payment in seen["payments"]
+    }
     phone = ROLES.get(role, ROLES["staff"])  # the partner has no password: sign in as staff
     return {
         "role": role,
@@ -301,6 +309,7 @@ def world(base: str, role: str, authorization: str) -> dict:
         "ids": ids,
         "orderable": orderable,
         "fulfilment_lines": fulfilment_lines,
+        "payment_parts": payment_parts,
         "listing_min": listing_min,
         "in_use": in_use,
         "listing_cooperative": listing_cooperative,

@@ -90,6 +90,20 @@ TAMPERED_CURSORS = [base64.b64encode(q.encode()).decode() for q in CURSOR_QUERIE
 
 REFUSED_BEFORE_READING = {401, 403, 404, 405}
 CLOSED = 0  # the connection closed without an answer
+# The one 5xx that is not a bug: a payment provider switched off here (no Stripe keys in the
+# fuzz's server), answered in the error shape with one of these codes; the schema documents
+# it ("503") on the operations that reach a provider.
+PROVIDER_OFF = {"rail_unavailable", "stripe_unavailable"}
+
+
+def provider_off(status: int, body: bytes) -> bool:
+    try:
+        error = json.loads(body).get("error") or {}
+    except (ValueError, AttributeError):
+        return False
+    return status == 503 and isinstance(error, dict) and error.get("code") in PROVIDER_OFF
+
+
 LARGE = 1_000_000  # a body the server may refuse by closing the connection
 
 
@@ -314,7 +328,8 @@ def run(base: str, tokens: dict[str, str], body_limit: int = 2_621_440) -> list[
         f"{status} {request.role} {request.method} {request.path[:200]} "
         f"body={(request.body or b'')[:120]!r} headers={request.headers!r}: {body[:200]!r}"
         for request, (status, body) in zip(corpus, answers, strict=True)
-        if status >= 500 or (status == CLOSED and len(request.body or b"") < LARGE)
+        if (status >= 500 and not provider_off(status, body))
+        or (status == CLOSED and len(request.body or b"") < LARGE)
     ]
     for failure in failures:
         print(failure, flush=True)

@@ -9,8 +9,12 @@ from ..models import PayoutRail as PayoutRailName
 from ..models import Rail
 from .bank import BankBatchPayoutRail, BankTransferRail
 from .base import PaymentRail, PayoutRail, RailUnavailable
+from .stripe import StripePaymentRail
 
-PAYMENT_RAILS: dict[str, PaymentRail] = {Rail.BANK_TRANSFER: BankTransferRail()}
+PAYMENT_RAILS: dict[str, PaymentRail] = {
+    Rail.BANK_TRANSFER: BankTransferRail(),
+    Rail.STRIPE: StripePaymentRail(),
+}
 PAYOUT_RAILS: dict[str, PayoutRail] = {PayoutRailName.BANK_BATCH: BankBatchPayoutRail()}
 
 

@@ -3,6 +3,7 @@
 around it own the locks, the ledger and the state."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol
 
 from django.utils.translation import gettext_lazy as _
@@ -28,12 +29,14 @@ class RailUnavailable(DomainError):
 @dataclass(frozen=True)
 class Outcome:
     """What a provider call did: ``status`` is the row's new status; ``reference`` the
-    provider's id; ``client`` what a buyer's app needs (a client secret, bank details)."""
+    provider's id; ``client`` what a buyer's app needs (a client secret, bank details);
+    ``amount`` what the provider took (a payment collected), when it says."""
 
     status: str
     reference: str = ""
     client: dict = field(default_factory=dict)
     reason: str = ""
+    amount: Decimal | None = None
 
 
 class PaymentRail(Protocol):
@@ -47,6 +50,18 @@ class PaymentRail(Protocol):
 
     def refund(self, *, refund) -> Outcome:
         """Give ``refund.amount`` back (after commit; keyed by ``refund.idempotency_key``)."""
+
+
+class ProviderPaymentRail(PaymentRail, Protocol):
+    """A rail whose provider holds the payment's state (Stripe; WeChat Pay, Alipay later):
+    the services ask it again when the provider says something changed, and withdraw a
+    request for an amount no longer owed."""
+
+    def status(self, *, payment) -> Outcome:
+        """The payment as the provider has it now."""
+
+    def withdraw(self, *, payment) -> Outcome:
+        """Cancel the request for ``payment.amount``, which nobody paid."""
 
 
 class PayoutRail(Protocol):

@@ -247,6 +247,8 @@ def refund_record(
                         ]
                     },
                 )
+            if reason in NOT_OWED:
+                _check_not_owed(payment, amount)
             if reason == Refund.Reason.ADJUSTMENT:
                 _check_adjustment(payment, fulfilment, amount)
             elif fulfilment is not None and fulfilment.order_id != payment.order_id:
@@ -268,14 +270,48 @@ def refund_record(
                 outcome = payment_rail(payment.rail).refund(refund=refund)
                 if outcome.status == Refund.Status.SUCCEEDED:
                     _refund_succeeded(refund, payment)
-            # Provider rails (Stripe) send the refund after commit, keyed by the idempotency
-            # key, and the provider's event marks it succeeded (refund_mark_succeeded).
+            else:
+                # Provider rails (Stripe) send the refund after commit, keyed by the
+                # idempotency key; the answer, or the provider's event, marks it done
+                # (refund_apply). A send lost on the way is swept again (tasks).
+                refund_pk = refund.pk
+                transaction.on_commit(lambda: _send_later(refund_pk), robust=True)
     except IntegrityError:
         existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return _same_refund(existing, payment, amount), False
     return refund, True
+
+
+# Refunds of money the buyer never owed, once the order's total fell: at most what was paid
+# beyond the total. (An overpayment is staff's call: a transfer paid twice, say.)
+NOT_OWED = (Refund.Reason.CANCELLATION, Refund.Reason.SHORTFALL, Refund.Reason.QUALITY)
+
+
+def _check_not_owed(payment: Payment, amount: Decimal) -> None:
+    balance = order_balance(order=payment.order)
+    others = Refund.objects.filter(
+        payment__order_id=payment.order_id, status=Refund.Status.PENDING
+    ).exclude(reason=Refund.Reason.ADJUSTMENT)
+    promised = sum(others.values_list("amount", flat=True), Decimal(0))
+    over = max(balance.overpaid - promised, Decimal(0))
+    if amount > over:
+        raise Conflict(
+            _("The buyer paid %(over)s more than the order's total; at most that goes back.")
+            % {"over": money(over)},
+            fields={
+                "amount": [
+                    _("More than was paid beyond the total (%(over)s).") % {"over": money(over)}
+                ]
+            },
+        )
+
+
+def _send_later(refund_pk: int) -> None:
+    from .. import tasks  # tasks call services: imported when first needed
+
+    tasks.send_refund.delay(refund_pk)
 
 
 def _same_refund(existing: Refund, payment: Payment, amount: Decimal) -> Refund:
@@ -322,6 +358,26 @@ def refund_mark_succeeded(*, refund: Refund) -> Refund:
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
     if refund.status == Refund.Status.PENDING:
         _refund_succeeded(refund, payment)
+    return refund
+
+
+@transaction.atomic
+def refund_apply(*, refund: Refund, status: str, reference: str = "") -> Refund:
+    """What the provider says of a refund (its answer, or a webhook's task): pending moves
+    to succeeded (posted) or failed, once; anything later is ignored. Safe to run twice."""
+    payment = Payment.objects.get(pk=refund.payment_id)
+    Order.objects.select_for_update().get(pk=payment.order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if reference and not refund.provider_reference:
+        refund.provider_reference = reference
+        refund.save(update_fields=["provider_reference", "updated_at"])
+    if refund.status == Refund.Status.PENDING:
+        if status == Refund.Status.SUCCEEDED:
+            _refund_succeeded(refund, payment)
+        elif status == Refund.Status.FAILED:
+            refund.status = Refund.Status.FAILED
+            refund.save(update_fields=["status", "updated_at"])
     return refund
 
 

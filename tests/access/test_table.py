@@ -328,7 +328,7 @@ bank-transfers/{bank_transfer}/allocate/ PATCH  401   405   403   403   403   40
 bank-transfers/{bank_transfer}/allocate/ DELETE 401   405   403   403   403   403   403   405
 
 payments/                           GET    401   200   403   403   200   200   200   200
-payments/                           POST   401   405   403   403   405   405   405   405
+payments/                           POST   401   403   403   403   400   400   400   400
 payments/                           PUT    401   405   403   403   405   405   405   405
 payments/                           PATCH  401   405   403   403   405   405   405   405
 payments/                           DELETE 401   405   403   403   405   405   405   405
@@ -338,6 +338,24 @@ payments/{payment}/                 POST   401   405   403   403   405   405   4
 payments/{payment}/                 PUT    401   405   403   403   405   405   405   405
 payments/{payment}/                 PATCH  401   405   403   403   405   405   405   405
 payments/{payment}/                 DELETE 401   405   403   403   405   405   405   405
+
+payments/stripe/webhook/            GET    405   405   405   405   405   405   405   405
+payments/stripe/webhook/            POST   503   503   503   503   503   503   503   503
+payments/stripe/webhook/            PUT    405   405   405   405   405   405   405   405
+payments/stripe/webhook/            PATCH  405   405   405   405   405   405   405   405
+payments/stripe/webhook/            DELETE 405   405   405   405   405   405   405   405
+
+refunds/                            GET    401   200   403   403   200   200   200   200
+refunds/                            POST   401   400   403   403   403   403   403   403
+refunds/                            PUT    401   405   403   403   405   405   405   405
+refunds/                            PATCH  401   405   403   403   405   405   405   405
+refunds/                            DELETE 401   405   403   403   405   405   405   405
+
+refunds/{refund}/                   GET    401   200   403   403   200   200   404   200
+refunds/{refund}/                   POST   401   405   403   403   405   405   405   405
+refunds/{refund}/                   PUT    401   405   403   403   405   405   405   405
+refunds/{refund}/                   PATCH  401   405   403   403   405   405   405   405
+refunds/{refund}/                   DELETE 401   405   403   403   405   405   405   405
 
 statements/                         GET    401   200   200   200   403   403   403   403
 statements/                         POST   401   405   405   405   403   403   403   403

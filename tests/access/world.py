@@ -13,7 +13,11 @@ from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
 from orders.services.imports import purchase_import_preview
 from orders.services.standing import standing_order_create
-from payments.services.collecting import AllocationRequest, bank_transfer_record
+from payments.services.collecting import (
+    AllocationRequest,
+    bank_transfer_record,
+    refund_record,
+)
 from payments.services.payouts import bank_batch_create
 from payments.services.settlement import settlement_run
 from products.services import negotiated_price_create
@@ -56,10 +60,20 @@ def _settled_order(purchaser, store, listing, staff, organisation) -> dict:
     )
     run = settlement_run(user=staff)
     batch = bank_batch_create(user=staff)
+    # A complaint after settlement, refunded by bank: the refunds routes' row.
+    refund, _created = refund_record(
+        payment=transfer.allocations.get().payment,
+        amount=Decimal("1.00"),
+        reason="adjustment",
+        fulfilment=fulfilment,
+        idempotency_key="WORLD-REFUND-1",
+        user=staff,
+    )
     statement = run.statements.get()
     return {
         "bank_transfer": transfer.pk,
         "payment": transfer.allocations.get().payment_id,
+        "refund": refund.pk,
         "statement": statement.pk,
         "settlement_run": run.pk,
         "payout": statement.payout.pk,
