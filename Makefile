@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/shitun)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test lint install schema messages benchmark benchmark-orders clean
+.PHONY: run test lint install schema messages benchmark benchmark-orders benchmark-embedded clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ benchmark: install
 		$(BIN)/python benchmarks/orders.py
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(BIN)/python benchmarks/settlement.py
+	$(BIN)/python benchmarks/embedded.py
+
+# The embedded default (`make run`: SQLite, no Redis), in-process; needs no services.
+benchmark-embedded: install
+	$(BIN)/python benchmarks/embedded.py
 
 benchmark-orders: install
 	bash scripts/ensure_services.sh "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"

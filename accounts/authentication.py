@@ -11,6 +11,7 @@ from hmac import compare_digest
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
@@ -69,6 +70,7 @@ class BearerTokenAuthentication(TokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
+                _preload(auth_token.user)
                 token_cache.remember(auth_token)
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(_("Invalid token."))
@@ -80,6 +82,14 @@ class BearerTokenAuthentication(TokenAuthentication):
             auth_token.delete()
             return True
         return False
+
+
+def _preload(user) -> None:
+    """Ask what nearly every request of the user asks (settings.AUTH_USER_PRELOAD: which
+    cooperatives a manager runs) while the credential is read, so that the answer, kept on
+    the user, is remembered with the token and later requests ask no database for it."""
+    for path in settings.AUTH_USER_PRELOAD:
+        import_string(path)(user=user)
 
 
 def _expired(auth_token) -> bool:

@@ -26,7 +26,7 @@ import copy
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.crypto import hash_token
@@ -171,6 +171,28 @@ def watch(model, users_of) -> None:
         signal.connect(
             receiver, sender=model, weak=False, dispatch_uid=f"token-cache-{signal}-{model}"
         )
+
+
+def watch_many_to_many(through, users_of) -> None:
+    """Forget the tokens of ``users_of(instance, reverse, pk_set)`` (user ids) around every
+    change of a many-to-many relation that a remembered user carries (a manager's
+    cooperatives, settings.AUTH_USER_PRELOAD): strictly before it, again after it commits.
+    Deleting a row of either side removes its links without this signal; the ids left in
+    a remembered user then name a row that no longer exists, which grants nothing."""
+
+    def changed(sender, instance, action, reverse, pk_set, **kwargs):
+        if not enabled():
+            return
+        if action.startswith("pre_"):
+            digests = _digests_of(users_of(instance, reverse, pk_set))
+            forget(digests)
+            instance._forget_token_digests = digests
+        elif action.startswith("post_"):
+            forget_after_commit(instance.__dict__.pop("_forget_token_digests", []))
+
+    m2m_changed.connect(
+        changed, sender=through, weak=False, dispatch_uid=f"token-cache-m2m-{through}"
+    )
 
 
 def connect() -> None:

@@ -246,6 +246,10 @@ API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 # Loaded with the credential, in its query: almost every buyer request asks which organisation
 # the account acts for (buyers.access.membership_of).
 AUTH_USER_RELATED = ["buyer_membership__organisation"]
+# Asked with the credential too, and remembered on the user with a remembered token
+# (accounts/token_cache.py forgets it when it changes): which cooperatives a manager runs,
+# which every fulfilment move and manager's list asks.
+AUTH_USER_PRELOAD = ["suppliers.access.managed_cooperative_ids"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,7 +9,8 @@ from django.db.models import F, Prefetch, QuerySet
 
 from accounts.models import User
 from backend.money import split
-from products.models import Lot, LotContribution
+from products.models import Lot
+from products.selectors import households_of, with_households
 
 from . import access
 from .models import (
@@ -87,39 +88,58 @@ def order_events(*, order: Order) -> QuerySet[OrderEvent]:
     return order.events.select_related("actor").order_by("pk")
 
 
-def _household_shares(lot: Lot, quantity: Decimal, contributions) -> list[dict]:
-    """Who supplied ``quantity`` of ``lot``: each household in proportion to what it gave the
-    lot, to the gram, adding up to the quantity exactly (backend.money.split)."""
+def _household_shares(lot: Lot, quantity: Decimal) -> list[dict]:
+    """Who supplied ``quantity`` of ``lot`` (read with products.selectors.with_households):
+    each household in proportion to what it gave the lot, to the gram, adding up to the
+    quantity exactly (backend.money.split)."""
+    contributions = households_of(lot)
     if not contributions:
         return []
     shares = split(quantity, [c.quantity for c in contributions], THOUSANDTH)
     return [
         {
-            "household": c.household_id,
-            "name": c.household.name,
-            "village": c.household.village,
-            "on_poverty_list": c.household.on_poverty_list,
+            "household": c.household,
+            "name": c.name,
+            "village": c.village,
+            "on_poverty_list": c.on_poverty_list,
             "quantity": share,
         }
         for c, share in zip(contributions, shares, strict=True)
     ]
 
 
+def attach_picks(fulfilment: Fulfilment, picks: list[tuple[int, Lot, Decimal]]) -> None:
+    """The picks packing has just written, (line id, lot read with its households,
+    quantity) in the order written: pick_list answers from them without reading them back."""
+    fulfilment.__dict__["_picks_in_hand"] = picks
+
+
 def pick_list(*, fulfilment: Fulfilment) -> list[dict]:
     """For each line, the lots that supply it and the households behind them: what was drawn
-    at packing, or, before packing, what first in first out would draw now."""
+    at packing, or, before packing, what first in first out would draw now. One query for a
+    packed part, two before (no picks yet, then the open lots), whatever its lines and lots:
+    the households come with their lots."""
     lines = list(fulfilment.lines.all())
     picks: dict[int, list[tuple[Lot, Decimal]]] = defaultdict(list)
-    stored = PickAllocation.objects.filter(line__in=lines).select_related("lot").order_by("pk")
-    for pick in stored:
-        picks[pick.line_id].append((pick.lot, pick.quantity))
+    stored = fulfilment.__dict__.get("_picks_in_hand")
+    if stored is None:
+        stored = []
+        for pick in with_households(
+            PickAllocation.objects.filter(line__in=lines).select_related("lot").order_by("pk")
+        ):
+            pick.lot.households_json = pick.households_json  # the lot's, read on the pick's row
+            stored.append((pick.line_id, pick.lot, pick.quantity))
+    for line_id, lot, quantity in stored:
+        picks[line_id].append((lot, quantity))
     if not stored:
         # Proposed draw: oldest harvest first, from what other pick lists have not taken.
         open_lots = defaultdict(list)
-        for lot in Lot.objects.filter(
-            listing_id__in={line.listing_id for line in lines},
-            quantity_picked__lt=F("quantity"),
-        ).order_by("harvest_date", "pk"):
+        for lot in with_households(
+            Lot.objects.filter(
+                listing_id__in={line.listing_id for line in lines},
+                quantity_picked__lt=F("quantity"),
+            ).order_by("harvest_date", "pk")
+        ):
             open_lots[lot.listing_id].append(lot)
         for line in lines:
             needed = (
@@ -131,14 +151,6 @@ def pick_list(*, fulfilment: Fulfilment) -> list[dict]:
                 take = min(needed, lot.quantity - lot.quantity_picked)
                 picks[line.pk].append((lot, take))
                 needed -= take
-    lot_ids = {lot.pk for entries in picks.values() for lot, _ in entries}
-    contributions = defaultdict(list)
-    for c in (
-        LotContribution.objects.filter(lot_id__in=lot_ids)
-        .select_related("household")
-        .order_by("pk")
-    ):
-        contributions[c.lot_id].append(c)
     return [
         {
             "line": line.pk,
@@ -150,7 +162,7 @@ def pick_list(*, fulfilment: Fulfilment) -> list[dict]:
                     "code": lot.code,
                     "harvest_date": lot.harvest_date,
                     "quantity": quantity,
-                    "households": _household_shares(lot, quantity, contributions[lot.pk]),
+                    "households": _household_shares(lot, quantity),
                 }
                 for lot, quantity in picks[line.pk]
             ],

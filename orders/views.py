@@ -38,6 +38,10 @@ EXPORT_MAX_ORDERS = 5000
 # from its Content-Length alone.
 MULTIPART_OVERHEAD = 64 * 1024
 
+# Read-only use: to_representation changes nothing on the serializer, so one instance serves
+# every request (and every thread) once its fields are built.
+PLACED_ANSWER = OrderSerializer()
+
 
 class OrderViewSet(
     FileActionsMixin,
@@ -65,9 +69,12 @@ class OrderViewSet(
 
     def _placed(self, placed: placement.Placement) -> Response:
         """A new order, answered from the objects placing it made: read back, it would be
-        the same, for three more queries."""
-        order = placed.order_as_read()
-        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+        the same, for three more queries. The answer's shape depends on nothing in the
+        request (no sparse fields on a POST, no field that asks who reads), so one
+        serializer, built once, writes every placement's answer: building the nested fields
+        for each request cost a sixth of a placement's CPU."""
+        answer = PLACED_ANSWER.to_representation(placed.order_as_read())
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
     def create(self, request):
@@ -189,8 +196,26 @@ class FulfilmentViewSet(
         # The pick list costs a few queries per part: on the detail, not on every list row.
         return FulfilmentSerializer if self.action == "list" else FulfilmentDetailSerializer
 
-    def _answer(self, fulfilment: Fulfilment) -> Response:
-        fulfilment = self.get_queryset().get(pk=fulfilment.pk)
+    def _move(self, move, body=None) -> Response:
+        """Make ``move(fulfilment, validated body)`` on the part the URL names and answer the
+        part as the move left it, from the rows the move locked and wrote: no read before
+        (the move locks the part itself) and none after. Whether the user may see the part
+        is asked only when the body or the move is refused, so that a part the user cannot
+        see is a 404 whatever the body (get_object), at no cost to a move that succeeds.
+        Someone who cannot see a part is no actor on it either (actors_for), so the move
+        refuses before writing anything."""
+        data = {}
+        if body is not None:
+            serializer = body(data=self.request.data)
+            if not serializer.is_valid():
+                self.get_object()
+                raise ValidationError(serializer.errors)
+            data = serializer.validated_data
+        try:
+            fulfilment = move(Fulfilment(pk=int(self.kwargs["pk"])), data)
+        except Exception:
+            self.get_object()
+            raise
         return Response(self.get_serializer(fulfilment).data)
 
     @extend_schema(
@@ -201,16 +226,13 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm in full, or short by naming lines with lower quantities."""
-        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
-        data = ConfirmSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        quantities = {
-            line["line"]: line["quantity"] for line in data.validated_data.get("lines", [])
-        }
-        return self._answer(
-            transitions.fulfilment_confirm(
-                fulfilment=fulfilment, user=request.user, quantities=quantities
-            )
+        return self._move(
+            lambda fulfilment, data: transitions.fulfilment_confirm(
+                fulfilment=fulfilment,
+                user=request.user,
+                quantities={line["line"]: line["quantity"] for line in data.get("lines", [])},
+            ),
+            ConfirmSerializer,
         )
 
     @extend_schema(
@@ -220,15 +242,11 @@ class FulfilmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
-        data = RejectSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._answer(
-            transitions.fulfilment_reject(
-                fulfilment=fulfilment,
-                user=request.user,
-                reason=data.validated_data["reason"],
-            )
+        return self._move(
+            lambda fulfilment, data: transitions.fulfilment_reject(
+                fulfilment=fulfilment, user=request.user, reason=data["reason"]
+            ),
+            RejectSerializer,
         )
 
     @extend_schema(
@@ -238,15 +256,15 @@ class FulfilmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def pack(self, request, pk=None):
-        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
-        data = PackSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        picks: dict[int, list] = {}
-        for pick in data.validated_data.get("picks", []):
-            picks.setdefault(pick["line"], []).append((pick["lot"], pick["quantity"]))
-        return self._answer(
-            transitions.fulfilment_pack(fulfilment=fulfilment, user=request.user, picks=picks)
-        )
+        def pack(fulfilment, data):
+            picks: dict[int, list] = {}
+            for pick in data.get("picks", []):
+                picks.setdefault(pick["line"], []).append((pick["lot"], pick["quantity"]))
+            return transitions.fulfilment_pack(
+                fulfilment=fulfilment, user=request.user, picks=picks
+            )
+
+        return self._move(pack, PackSerializer)
 
     @extend_schema(
         summary=gettext_lazy("Ship a fulfilment"),
@@ -255,8 +273,10 @@ class FulfilmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
-        return self._answer(
-            transitions.fulfilment_ship(fulfilment=self.get_object(), user=request.user)
+        return self._move(
+            lambda fulfilment, _data: transitions.fulfilment_ship(
+                fulfilment=fulfilment, user=request.user
+            )
         )
 
     @extend_schema(
@@ -267,17 +287,16 @@ class FulfilmentViewSet(
     @action(detail=True, methods=["post"])
     def deliver(self, request, pk=None):
         """The store records what it accepted, line by line."""
-        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
-        data = DeliverSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        accepted = {
-            line["line"]: (line["accepted_quantity"], line["issue"], line["note"])
-            for line in data.validated_data.get("lines", [])
-        }
-        return self._answer(
-            transitions.fulfilment_deliver(
-                fulfilment=fulfilment, user=request.user, accepted=accepted
-            )
+        return self._move(
+            lambda fulfilment, data: transitions.fulfilment_deliver(
+                fulfilment=fulfilment,
+                user=request.user,
+                accepted={
+                    line["line"]: (line["accepted_quantity"], line["issue"], line["note"])
+                    for line in data.get("lines", [])
+                },
+            ),
+            DeliverSerializer,
         )
 
     @extend_schema(
@@ -287,8 +306,10 @@ class FulfilmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._answer(
-            transitions.fulfilment_complete(fulfilment=self.get_object(), user=request.user)
+        return self._move(
+            lambda fulfilment, _data: transitions.fulfilment_complete(
+                fulfilment=fulfilment, user=request.user
+            )
         )
 
     @extend_schema(
@@ -298,15 +319,11 @@ class FulfilmentViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        fulfilment = self.get_object()  # first: 404 for a part the user cannot see
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._answer(
-            transitions.fulfilment_cancel(
-                fulfilment=fulfilment,
-                user=request.user,
-                reason=data.validated_data["reason"] or "cancelled",
-            )
+        return self._move(
+            lambda fulfilment, data: transitions.fulfilment_cancel(
+                fulfilment=fulfilment, user=request.user, reason=data["reason"] or "cancelled"
+            ),
+            ReasonSerializer,
         )
 
 

@@ -1,8 +1,15 @@
 """Reads of the catalog, scoped by products.access to what the user may see."""
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connections
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, TextField
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
+from suppliers.models import Household
 
 from . import access
 from .models import (
@@ -163,3 +170,64 @@ def negotiated_price_list(*, user: User) -> QuerySet:
     organisation it is for; no other buyer."""
     qs = NegotiatedPrice.objects.select_related("listing").prefetch_related("tiers")
     return access.negotiated_prices_visible(user=user, queryset=qs)
+
+
+# --- lots with the households behind them, in the lots' own query ------------------------------
+
+# Each lot's contributions as a JSON array of [contribution id, household id, name, village,
+# on poverty list, quantity], as text (quantities parsed as Decimal here, never as floats).
+# Plain SQL like the price tables of the listing lock (products/pricing.py): a pick list then
+# costs one query whatever its lots, instead of a second one for their households. Only
+# the JSON functions' names differ between the two dialects.
+_HOUSEHOLD_ROWS = {
+    "postgresql": (
+        "json_agg(json_build_array(c.id, c.household_id, h.name, h.village, "
+        "h.on_poverty_list, c.quantity))::text"
+    ),
+    "sqlite": (
+        "json_group_array(json_array(c.id, c.household_id, h.name, h.village, "
+        "h.on_poverty_list, c.quantity))"
+    ),
+}
+_HOUSEHOLDS = (
+    "(SELECT {rows} FROM {contributions} c INNER JOIN {households} h ON h.id = c.household_id "
+    "WHERE c.lot_id = {lot}.id)"
+)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one household gave a lot, as a pick list names it."""
+
+    household: int
+    name: str
+    village: str
+    on_poverty_list: bool
+    quantity: Decimal
+
+
+def with_households(queryset: QuerySet) -> QuerySet:
+    """``queryset`` with each lot's contributions and households in the same query, as
+    ``households_json``: a queryset of lots, or of rows with their lot joined once
+    (select_related("lot")), whose alias is then the lot table's name. Read them with
+    households_of."""
+    connection = connections[queryset.db]
+    ops = connection.ops
+    sql = _HOUSEHOLDS.format(
+        rows=_HOUSEHOLD_ROWS[connection.vendor],
+        contributions=ops.quote_name(LotContribution._meta.db_table),
+        households=ops.quote_name(Household._meta.db_table),
+        lot=ops.quote_name(Lot._meta.db_table),
+    )
+    return queryset.annotate(households_json=RawSQL(sql, [], output_field=TextField()))
+
+
+def households_of(row) -> list[Contribution]:
+    """The contributions a with_households query brought, in the order they were recorded."""
+    if row.households_json is None:
+        return []
+    entries = json.loads(row.households_json, parse_float=Decimal, parse_int=Decimal)
+    return [
+        Contribution(int(household), name, village, bool(poor), Decimal(quantity))
+        for _id, household, name, village, poor, quantity in sorted(entries, key=lambda e: e[0])
+    ]

@@ -23,11 +23,12 @@ from backend.errors import Conflict
 from backend.money import round_fen
 from products import stock
 from products.models import Lot, quantity_text
+from products.selectors import with_households
 
 from .. import lifecycle
 from ..access import actors_for
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine, PickAllocation
-from ..selectors import attach_prefetched, expired_reservations
+from ..selectors import attach_picks, attach_prefetched, expired_reservations
 
 S = FulfilmentStatus
 logger = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ logger = logging.getLogger(__name__)
 def _lock_parts(order: Order) -> list[Fulfilment]:
     """Lock every part of the (locked) order, in primary-key order, and read their lines in
     the same query; ``order.fulfilments.all()`` and each part's ``lines.all()`` then answer
-    from memory. Every part has lines: placement makes a part only for lines."""
+    from memory. Every part has lines: placement makes a part only for lines. The rows the
+    API's answer names (the part's cooperative, each line's listing and product: the unit
+    messages name too) come along unlocked, so a move is answered without reading again."""
     lines = (
         OrderLine.objects.filter(order=order)
-        .select_related("fulfilment", "listing")  # the listing for its unit, which messages name
+        .select_related("fulfilment__cooperative", "listing__product")
         .select_for_update(of=("fulfilment",))
         .order_by("fulfilment_id", "pk")
     )
@@ -57,8 +60,13 @@ def _lock_parts(order: Order) -> list[Fulfilment]:
 
 
 def _lock(fulfilment_id: int) -> Fulfilment:
-    """Lock order → fulfilments, in that order (the lock order of docs/architecture.md)."""
-    order = Order.objects.select_for_update(of=("self",)).get(fulfilments=fulfilment_id)
+    """Lock order → fulfilments, in that order (the lock order of docs/architecture.md); the
+    order's store and organisation come along unlocked, for the answer."""
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("store", "organisation")
+        .get(fulfilments=fulfilment_id)
+    )
     return next(f for f in _lock_parts(order) if f.pk == fulfilment_id)
 
 
@@ -241,9 +249,12 @@ def fulfilment_reject(*, fulfilment: Fulfilment, user: User, reason: str) -> Ful
 
 def _fifo_lots(listing_ids: set[int]) -> dict[int, list[Lot]]:
     """Each listing's lots with something left, oldest harvest first, in one query. The lots
-    themselves are locked, by primary key: packing changes lots, not the listing's stock."""
-    lots = Lot.objects.select_for_update().filter(
-        listing_id__in=listing_ids, quantity_picked__lt=F("quantity")
+    themselves are locked, by primary key: packing changes lots, not the listing's stock.
+    Their households come in the same query (unlocked), for the pick list of the answer."""
+    lots = with_households(
+        Lot.objects.select_for_update(of=("self",)).filter(
+            listing_id__in=listing_ids, quantity_picked__lt=F("quantity")
+        )
     )
     by_listing: dict[int, list[Lot]] = defaultdict(list)
     for lot in sorted(lots.order_by("pk"), key=lambda lot: (lot.harvest_date, lot.pk)):
@@ -323,6 +334,7 @@ def fulfilment_pack(
     PickAllocation.objects.bulk_create(
         PickAllocation(line=line, lot=lot, quantity=quantity) for line, lot, quantity in allocations
     )
+    attach_picks(fulfilment, [(line.pk, lot, quantity) for line, lot, quantity in allocations])
     _save(fulfilment.order, [_move(fulfilment, S.PACKED, user)])
     return fulfilment
 

@@ -164,3 +164,39 @@ def test_a_membership_or_organisation_change_counts_on_the_next_request(person):
     warm(client)
     membership.delete()
     assert remembered() is None
+
+
+def test_a_change_of_the_cooperatives_a_manager_runs_counts_on_the_next_request():
+    """A remembered token carries which cooperatives its manager runs (asked with the
+    credential, settings.AUTH_USER_PRELOAD): being added or removed, from either side of the
+    relation or by clearing it, counts on the very next request."""
+    from tests.factories import CooperativeFactory, HouseholdFactory
+
+    manager = UserFactory(role=User.Role.COOPERATIVE_MANAGER)
+    cooperative, other = CooperativeFactory(), CooperativeFactory()
+    household = HouseholdFactory(cooperative=cooperative)
+    token = token_for(manager)
+    client = bearer(token)
+    url = f"/api/v1/households/{household.pk}/"
+
+    def remembered():
+        return cache.get(token_cache._key(hash_token(token)))
+
+    assert_error(client.get(url), 404)
+    assert remembered().user._managed_cooperative_ids == frozenset()
+    cooperative.managers.add(manager)
+    assert remembered() is None
+    assert client.get(url).status_code == 200
+    assert remembered().user._managed_cooperative_ids == {cooperative.pk}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert not [q for q in queries if "managers" in q["sql"] or "knox" in q["sql"]]
+    manager.managed_cooperatives.remove(cooperative)  # from the user's side
+    assert remembered() is None
+    assert_error(client.get(url), 404)
+    manager.managed_cooperatives.add(cooperative, other)
+    assert client.get(url).status_code == 200
+    cooperative.managers.clear()
+    assert remembered() is None
+    assert_error(client.get(url), 404)
+    assert remembered().user._managed_cooperative_ids == {other.pk}

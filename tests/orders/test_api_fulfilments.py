@@ -488,3 +488,63 @@ def test_staff_cancel_leaves_shipped_parts_and_cancels_the_rest(
     assert response.status_code == 200, response.content
     statuses = {f["cooperative"]: f["status"] for f in response.json()["fulfilments"]}
     assert statuses == {listing.cooperative_id: S.SHIPPED, other_cooperative.pk: S.CANCELLED}
+
+
+# --- A move's answer is the part as read back ---------------------------------------------------
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_each_moves_answer_is_the_part_as_read_back(
+    manager, purchaser, staff, purchaser_user, store, listing, lots, short
+):
+    """A move answers from the rows it locked and wrote (orders/views.py): what it answers is
+    exactly what reading the part afterwards answers, for the manager (pick list, households)
+    and for the buyer, in full and with short confirmations and deliveries, picked by hand."""
+    other = ListingFactory(cooperative=listing.cooperative)
+    lot_with(other, "OT-1", "2025-08-01", [(HouseholdFactory(cooperative=other.cooperative), "40")])
+    order = place(purchaser_user, store, (listing, "30"), (other, "20"))
+    part = order.fulfilments.get()
+    lines = {line.listing_id: line.pk for line in part.lines.all()}
+    old, new = lots
+    moves = [
+        (
+            manager,
+            "confirm",
+            {"lines": [{"line": lines[other.pk], "quantity": "15"}]} if short else {},
+        ),
+        (
+            manager,
+            "pack",
+            {
+                "picks": [
+                    {"line": lines[listing.pk], "lot": new.pk, "quantity": "25"},
+                    {"line": lines[listing.pk], "lot": old.pk, "quantity": "5"},
+                ]
+            }
+            if short
+            else {},
+        ),
+        (manager, "ship", {}),
+        (
+            purchaser,
+            "deliver",
+            {
+                "lines": [
+                    {
+                        "line": lines[listing.pk],
+                        "accepted_quantity": "28",
+                        "issue": "quality",
+                        "note": "两箱破损",
+                    }
+                ]
+            }
+            if short
+            else {},
+        ),
+        (staff, "complete", {}),
+    ]
+    for client, move, body in moves:
+        answer = client.post(f"{FULFILMENTS}{part.pk}/{move}/", body, format="json")
+        assert answer.status_code == 200, (move, answer.content)
+        read_back = client.get(f"{FULFILMENTS}{part.pk}/")
+        assert answer.json() == read_back.json(), move

@@ -214,6 +214,22 @@ def test_a_member_of_another_organisation_is_no_actor(world, other_purchaser_use
     assert access.actors_for(user=other_purchaser_user, fulfilment=fulfilment) == set()
 
 
+@pytest.mark.parametrize("status", list(STEPS))
+def test_whoever_cannot_see_a_part_may_make_no_move_on_it(world, other_purchaser_user, status):
+    """The API lets a move find its part itself and asks whether the user may see it only
+    when the move is refused (orders/views.py): that is safe because nobody the scope hides
+    a part from may move it, in any status (a manager waiting for an approval included)."""
+    fulfilment = world.build(status)
+    users = {**world.users, "other_purchaser": other_purchaser_user}
+    for kind, user in users.items():
+        if user is None:
+            continue  # the jobs: no request, no scope
+        visible = access.fulfilments_visible(user=user, queryset=Fulfilment.objects.all())
+        if not visible.filter(pk=fulfilment.pk).exists():
+            actors = access.actors_for(user=user, fulfilment=fulfilment)
+            assert lifecycle.allowed(fulfilment.status, actors) == [], (kind, status)
+
+
 # --- The services: every status × every target × every actor ---------------------------------
 
 
