@@ -5,6 +5,7 @@ their worker dies mid-task (the project's Celery defaults, said again here on pu
 from celery import shared_task
 
 from .services.overdue import orders_flag_overdue
+from .services.payouts import payout_send, payouts_due
 from .services.settlement import settlement_run
 
 
@@ -18,3 +19,19 @@ def settle_completed_fulfilments() -> int:
 def flag_overdue_orders() -> int:
     """The daily net-terms check: flag orders unpaid past their due date, once each."""
     return orders_flag_overdue()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_payout(payout_id: int) -> str:
+    """Send one Stripe Connect payout if due: once, however often it runs (the row's lock
+    and the Stripe idempotency key)."""
+    return payout_send(payout_id=payout_id).status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_due_payouts() -> int:
+    """Every minute: queue a send for each payout whose attempt has come."""
+    due = payouts_due()
+    for payout_id in due:
+        send_payout.delay(payout_id)
+    return len(due)

@@ -63,6 +63,7 @@ WALKED = {
     "tests/orders/test_standing_rules.py",
     "tests/orders/test_stock_moves.py",
     "tests/payments/test_api.py",
+    "tests/payments/test_payouts.py",
     "tests/payments/test_stripe_gateway.py",
     "tests/payments/test_webhooks.py",
     "tests/products/test_api_catalog.py",
