@@ -20,7 +20,7 @@ from payments.services.payouts import (
 )
 from payments.services.settlement import settlement_run
 from payments.tasks import send_due_payouts, send_payout
-from tests.conftest import assert_error
+from tests.conftest import assert_error, wait_for
 from tests.payments.test_settlement import pay
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +264,17 @@ def test_a_payout_kept_on_stripe_while_the_rail_is_switched_off_waits_and_retrie
     fake_stripe.top_up(NET_FEN)
     make_due(payout)
     assert payout_send(payout_id=payout.pk).status == "paid"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_job_sends_what_is_due_through_a_worker(
+    worker, finished_tasks, payout, fake_stripe
+):
+    fake_stripe.top_up(NET_FEN)
+    send_due_payouts.delay()
+
+    assert wait_for(lambda: ("payments.tasks.send_payout", "paid") in finished_tasks)
+    assert ("payments.tasks.send_due_payouts", 1) in finished_tasks
+    payout.refresh_from_db()
+    assert payout.status == "paid" and len(fake_stripe.objects("transfer")) == 1
