@@ -64,9 +64,5 @@ class StripeConnectPayoutRail:
         except stripe_gateway.StripeUnavailable as exc:
             return Outcome(status=Payout.Status.PENDING, reason=exc.message)
         except stripe_gateway.GatewayError as exc:
-            return Outcome(
-                status=Payout.Status.FAILED,
-                reason=exc.message,
-                client={"provider_code": exc.provider_code or ""},
-            )
+            return Outcome(status=Payout.Status.FAILED, reason=exc.message)
         return Outcome(status=Payout.Status.PAID, reference=transfer.id)

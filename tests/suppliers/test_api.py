@@ -1,6 +1,7 @@
 """Who may read and write cooperatives and households, what each role sees, and how bad input
 is refused (4xx in the one error shape, the field named, nothing written)."""
 
+import importlib
 import json
 from decimal import Decimal
 
@@ -612,3 +613,13 @@ def test_manager_cannot_set_another_cooperatives_minimum(manager, other_cooperat
     assert_error(response, 403, "permission_denied")
     other_cooperative.refresh_from_db()
     assert other_cooperative.min_order_value == Decimal("0")
+
+
+def test_the_migration_moves_connected_accounts_out_of_the_bank_details(cooperative):
+    from django.apps import apps
+
+    migration = importlib.import_module("suppliers.migrations.0003_cooperative_stripe_account")
+    Cooperative.objects.filter(pk=cooperative.pk).update(payout_reference="acct_1Old")
+    migration.move_connected_accounts(apps, None)
+    cooperative.refresh_from_db()
+    assert (cooperative.stripe_account, cooperative.payout_reference) == ("acct_1Old", "")
