@@ -256,7 +256,9 @@ def _text(field, schema: dict) -> dict:
     if "pattern" in target:
         return {}
     if field.trim_whitespace and not field.allow_blank:
-        return {"pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}
+        # Python strips \x1c-\x1f and \x85 too, which a JSON Schema regex (ECMA) does not
+        # call space: a text of only those is blank to DRF.
+        return {"pattern": r"^[^\x00]*[^\x00\s\x1c-\x1f\x85][^\x00]*$"}
     return {"pattern": r"^[^\x00]*$"}
 
 

@@ -166,6 +166,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.lower_card_payments",
         "schedule": timedelta(minutes=10),
     },
+    # Stripe Connect payouts whose attempt has come (new ones, and retries after backoff).
+    "send-due-payouts": {
+        "task": "payments.tasks.send_due_payouts",
+        "schedule": timedelta(minutes=1),
+    },
     "flag-overdue-orders": {
         "task": "payments.tasks.flag_overdue_orders",
         "schedule": crontab(hour=7, minute=0),
@@ -216,6 +221,11 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 # Whether the daily settlement pays cooperatives for net-terms orders the buyer has not paid
 # yet (the platform then carries the credit). Default: only once the buyer paid in full.
 PAYMENTS_SETTLE_UNPAID_NET_TERMS = env.bool("PAYMENTS_SETTLE_UNPAID_NET_TERMS", default=False)
+# Stripe Connect payouts that fail are tried again after BASE × 4^(attempts − 1) seconds
+# (1, 4, 16, 64 minutes), up to MAX attempts, then left failed for staff to retry: all within
+# the 24 hours Stripe keeps an idempotency key.
+PAYOUT_MAX_ATTEMPTS = env.int("PAYOUT_MAX_ATTEMPTS", default=5)
+PAYOUT_RETRY_BASE_SECONDS = env.int("PAYOUT_RETRY_BASE_SECONDS", default=60)
 # The platform's account buyers transfer to (对公转账), shown to buyers paying by bank.
 PAYMENTS_BANK_PAYEE = env.str("PAYMENTS_BANK_PAYEE", default="石屯市场平台(演示)")
 PAYMENTS_BANK_ACCOUNT = env.str("PAYMENTS_BANK_ACCOUNT", default="demo-0000-0000")

@@ -353,6 +353,7 @@ class PayoutSerializer(serializers.ModelSerializer):
             "provider_reference",
             "failure_reason",
             "attempts",
+            "next_attempt_at",
             "created_at",
         ]
         read_only_fields = fields

@@ -8,6 +8,7 @@ from celery import shared_task
 from .models import Refund
 from .services import cards, events
 from .services.overdue import orders_flag_overdue
+from .services.payouts import payout_send, payouts_due
 from .services.settlement import settlement_run
 from .stripe_gateway import StripeUnavailable
 
@@ -66,3 +67,17 @@ def lower_card_payments() -> int:
     for event_pk in stored:
         process_provider_event.delay(event_pk)
     return len(orders) + len(refunds) + len(stored)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_payout(payout_id: int) -> str:
+    """Send one Stripe Connect payout if due: once, however often it runs (the row's lock
+    and the Stripe idempotency key)."""
+    return payout_send(payout_id=payout_id).status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_due_payouts() -> int:
+    """Every minute: queue a send for each payout whose attempt has come."""
+    due = payouts_due()
+    for payout_id in due:
+        send_payout.delay(payout_id)
+    return len(due)

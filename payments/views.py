@@ -1,6 +1,7 @@
 """The payments API: thin views that parse with a serializer, ask payments/access.py, and
 call a service or a selector."""
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,7 +15,7 @@ from backend.exports import XLSX, FileActionsMixin, file_response
 from backend.idempotency import idempotent
 from buyers.access import organisation_id_of
 
-from . import access, exports, selectors
+from . import access, exports, selectors, tasks
 from .serializers import (
     BankBatchSerializer,
     BankTransferAllocateSerializer,
@@ -317,7 +318,9 @@ class SettlementRunViewSet(
 
 
 class PayoutViewSet(viewsets.ReadOnlyModelViewSet):
-    """Payouts of statements (one per statement), by rail: staff only."""
+    """Payouts of statements (one per statement), by rail: staff only. A Stripe transfer
+    that failed shows why, how often it was tried and when it is tried next (none: it
+    waits for staff)."""
 
     serializer_class = PayoutSerializer
     permission_classes = [access.StaffPermission]
@@ -326,6 +329,23 @@ class PayoutViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.payout_list(user=self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy("Retry a failed transfer now"),
+        request=None,
+        responses={202: PayoutSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Send a failed Stripe transfer again now (202: queued; the payout answers pending
+        and moves to paid or failed). 409 for a payout that is not failed, or paid by bank
+        batch; 503 while the Stripe rail is off."""
+        payout = payouts.payout_retry(payout=self.get_object(), user=request.user)
+        transaction.on_commit(lambda: tasks.send_payout.delay(payout.pk))
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=payout.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

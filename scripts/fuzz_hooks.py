@@ -175,7 +175,7 @@ REFUSALS = [
         for resource, fields in [
             ("categories", "slug"),
             ("products", "name_zh"),
-            ("cooperatives", "name_zh|credit_code"),
+            ("cooperatives", "name_zh|credit_code|stripe_account"),
             ("buyers", "name_zh|credit_code"),
             ("stores", "name"),  # within its organisation
             ("households", "poverty_registration_no"),
@@ -362,7 +362,7 @@ def _steer_contributions(body: dict, lot_id) -> None:
 UNIQUE = {
     "categories": ("slug",),
     "products": ("name_zh",),
-    "cooperatives": ("name_zh", "credit_code"),
+    "cooperatives": ("name_zh", "credit_code", "stripe_account"),
     "buyers": ("name_zh", "credit_code"),
     "stores": ("name",),
     "households": ("poverty_registration_no",),
@@ -382,6 +382,8 @@ def _steer_unique(body: dict, operation: str) -> None:
         if name == "credit_code":
             first17 = f"93522326{serial:09d}"
             body[name] = first17 + credit_code_check_character(first17)
+        elif name == "stripe_account":  # acct_ and letters or digits only
+            body[name] = f"{value[:240]}S{serial}"
         elif name == "poverty_registration_no":
             body[name] = f"{value[:24]}{serial:06d}"
         else:

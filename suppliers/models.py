@@ -2,12 +2,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from backend.fields import PhoneField
 from backend.validators import CREDIT_CODE_REGEX, validate_credit_code
+
+# A Stripe Connect account id as Stripe writes it: "acct_" and letters or digits.
+STRIPE_ACCOUNT_REGEX = r"^acct_[A-Za-z0-9]{1,250}$"
+validate_stripe_account = RegexValidator(
+    STRIPE_ACCOUNT_REGEX,
+    message=_("Enter a Stripe connected account id: acct_ followed by letters and digits."),
+    code="invalid_stripe_account",
+)
+validate_stripe_account.openapi = {"pattern": STRIPE_ACCOUNT_REGEX}  # request schemas too
 
 
 class Cooperative(models.Model):
@@ -27,6 +37,15 @@ class Cooperative(models.Model):
     # Where payouts go: a bank account reference or a Stripe connected account id. Never card
     # data or full account numbers in clear.
     payout_reference = models.CharField(_("payout reference"), max_length=64, blank=True)
+    # Its own field, not a kind of payout_reference: a cooperative paid by Stripe keeps its
+    # bank details, which the bank batch falls back to when Stripe is off here.
+    stripe_account = models.CharField(
+        _("Stripe connected account"),
+        max_length=255,
+        blank=True,
+        validators=[validate_stripe_account],
+        help_text=_("acct_… when the cooperative is paid by Stripe Connect transfers."),
+    )
     commission_rate = models.DecimalField(
         _("commission rate"),
         max_digits=5,
@@ -63,6 +82,15 @@ class Cooperative(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(min_order_value__gte=0), name="cooperative_min_order_value_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(stripe_account="") | Q(stripe_account__regex=STRIPE_ACCOUNT_REGEX),
+                name="cooperative_stripe_account_format",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_account"],
+                condition=~Q(stripe_account=""),
+                name="cooperative_stripe_account_unique",
             ),
         ]
 

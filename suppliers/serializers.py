@@ -18,7 +18,7 @@ class CooperativeSerializer(serializers.ModelSerializer):
     )
 
     # Business details the cooperative shares with the platform, not with buyers.
-    PRIVATE_FIELDS = ("payout_reference", "commission_rate", "managers")
+    PRIVATE_FIELDS = ("payout_reference", "stripe_account", "commission_rate", "managers")
 
     class Meta:
         model = Cooperative
@@ -31,6 +31,7 @@ class CooperativeSerializer(serializers.ModelSerializer):
             "village",
             "contact_phone",
             "payout_reference",
+            "stripe_account",
             "commission_rate",
             "min_order_value",
             "managers",

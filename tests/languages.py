@@ -68,6 +68,7 @@ WALKED = {
     "tests/payments/test_api.py",
     "tests/payments/test_cards.py",
     "tests/payments/test_refunds.py",
+    "tests/payments/test_payouts.py",
     "tests/payments/test_stripe_gateway.py",
     "tests/payments/test_webhooks.py",
     "tests/products/test_api_catalog.py",

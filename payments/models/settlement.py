@@ -245,6 +245,14 @@ class Payout(models.Model):
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
     failure_reason = models.CharField(_("why it failed"), max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    # Stripe keeps a refusal (insufficient balance) under its idempotency key for 24 hours,
+    # so the attempt after a refusal needs a key of its own; an attempt whose answer was lost
+    # must reuse the key, so Stripe answers it with the first result. The key sent is
+    # ``idempotency_key`` with this count of refusals (services.payouts.provider_key).
+    refusals = models.PositiveSmallIntegerField(default=0, verbose_name=_("refusals"))
+    # When a payout waiting on a provider is tried next (the beat job sends those due); null
+    # when nothing is scheduled: paid, in a bank batch, or failed for good (staff retry).
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -257,6 +265,24 @@ class Payout(models.Model):
                 condition=Q(batch__isnull=True) | Q(rail="bank_batch"),
                 name="payout_batch_only_for_bank",
             ),
+            # One provider transfer pays one statement: the backstop if a lost answer were
+            # ever recorded twice.
+            models.UniqueConstraint(
+                fields=["provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="payout_provider_reference_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(rail="bank_batch") | ~Q(status="paid") | ~Q(provider_reference=""),
+                name="payout_transfer_paid_names_transfer",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="payout_due",
+            )
         ]
 
     def __str__(self):

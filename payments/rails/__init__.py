@@ -10,12 +10,16 @@ from ..models import Rail
 from .bank import BankBatchPayoutRail, BankTransferRail
 from .base import PaymentRail, PayoutRail, RailUnavailable
 from .stripe import StripePaymentRail
+from .stripe_connect import StripeConnectPayoutRail
 
 PAYMENT_RAILS: dict[str, PaymentRail] = {
     Rail.BANK_TRANSFER: BankTransferRail(),
     Rail.STRIPE: StripePaymentRail(),
 }
-PAYOUT_RAILS: dict[str, PayoutRail] = {PayoutRailName.BANK_BATCH: BankBatchPayoutRail()}
+PAYOUT_RAILS: dict[str, PayoutRail] = {
+    PayoutRailName.BANK_BATCH: BankBatchPayoutRail(),
+    PayoutRailName.STRIPE_TRANSFER: StripeConnectPayoutRail(),
+}
 
 
 def payment_rail(name: str) -> PaymentRail:
@@ -28,11 +32,20 @@ def payment_rail(name: str) -> PaymentRail:
 
 
 def payout_rail_name_for(cooperative: Cooperative) -> str:
-    """Cooperatives with a Stripe connected account (``acct_…``) are paid by transfer; all
-    others by the bank batch file."""
-    if cooperative.payout_reference.startswith("acct_"):
+    """Cooperatives with a Stripe connected account are paid by transfer while the Stripe
+    rail is on; all others, and all of them without ``STRIPE_API_KEY``, by the bank batch file
+    (to their bank details in ``payout_reference``): households are not kept waiting on a
+    rail this deployment does not have. Chosen once, when settlement makes the payout."""
+    rail = PAYOUT_RAILS[PayoutRailName.STRIPE_TRANSFER]
+    if cooperative.stripe_account and rail.is_available():
         return PayoutRailName.STRIPE_TRANSFER
     return PayoutRailName.BANK_BATCH
+
+
+def payout_rail(name: str) -> PayoutRail:
+    """The payout rail by name, switched on or not (a payout keeps the rail it was made
+    with; a send on a rail switched off since then is retried)."""
+    return PAYOUT_RAILS[name]
 
 
 __all__ = [
@@ -42,5 +55,6 @@ __all__ = [
     "PayoutRail",
     "RailUnavailable",
     "payment_rail",
+    "payout_rail",
     "payout_rail_name_for",
 ]

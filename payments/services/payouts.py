@@ -1,7 +1,23 @@
-"""Paying statements out: bank batch files (代发) for cooperatives paid by bank, marked paid
-by staff once the bank has paid them. Each statement is paid once (one payout per
-statement, a unique idempotency key per payout)."""
+"""Paying statements out. Each statement is paid once: one payout per statement, a unique
+idempotency key per payout, a unique provider reference per transfer.
 
+- **Bank batch files (代发)** for cooperatives paid by bank: staff make a batch, upload it
+  and mark it paid once the bank has paid it.
+- **Stripe Connect transfers** for cooperatives with a connected account: the beat job
+  ``send_due_payouts`` sends every payout whose ``next_attempt_at`` has come
+  (``payout_send``). A payout moves pending → paid, or → failed with the reason; a failed one
+  is tried again after ``PAYOUT_RETRY_BASE_SECONDS`` × 4^(attempts − 1) (1, 4, 16, 64 minutes
+  by default) until ``PAYOUT_MAX_ATTEMPTS``, then stays failed, with nothing scheduled, for
+  staff to retry (``payout_retry``). The schedule is a column and a beat job, not Celery
+  countdowns: a countdown lives in the broker, is redelivered early after Redis's
+  visibility timeout and is lost with the broker; the column is in PostgreSQL and shown to
+  staff. All attempts fall well inside the 24 hours Stripe keeps an idempotency key.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,9 +25,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from backend.errors import Conflict
 
-from ..ledger import Posting, Transaction, ledger_post_many
+from ..ledger import Posting, Transaction, ledger_post, ledger_post_many
 from ..models import Account, BankBatch, Payout, PayoutRail, Statement
+from ..rails import RailUnavailable, payout_rail
 from ..selectors import pending_bank_payouts
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -95,4 +114,147 @@ def payout_fail(*, payout: Payout, reason: str) -> Payout:
     return payout
 
 
-__all__ = ["PayoutRail", "bank_batch_create", "bank_batch_mark_paid", "payout_fail"]
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """Exponential backoff: the wait after the ``attempts``-th failed attempt."""
+    return datetime.timedelta(seconds=settings.PAYOUT_RETRY_BASE_SECONDS * 4 ** (attempts - 1))
+
+
+def payouts_due(*, now: datetime.datetime | None = None) -> list[int]:
+    """Ids of the provider payouts whose next attempt has come, oldest first."""
+    return list(
+        Payout.objects.filter(
+            rail=PayoutRail.STRIPE_TRANSFER,
+            status__in=[Payout.Status.PENDING, Payout.Status.FAILED],
+            next_attempt_at__lte=now or timezone.now(),
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def payout_send(*, payout_id: int) -> Payout:
+    """Send one provider payout if its attempt is due; safe to run twice, at once or after
+    a crash.
+
+    The payout row stays locked while the rail calls Stripe: a second send of the same
+    payout waits, then finds it paid (or rescheduled) and does nothing. A worker killed
+    during the call takes its transaction with it; the rerun sends the same idempotency key,
+    and Stripe answers with the transfer it already made."""
+    payout = (
+        Payout.objects.select_for_update(of=("self",))
+        .select_related("statement__cooperative")
+        .get(pk=payout_id)
+    )
+    now = timezone.now()
+    if (
+        payout.rail != PayoutRail.STRIPE_TRANSFER
+        or payout.status in (Payout.Status.PAID, Payout.Status.SENT)
+        or payout.next_attempt_at is None
+        or payout.next_attempt_at > now
+    ):
+        return payout  # paid, failed for good, or not yet due (a duplicate message)
+    outcome = payout_rail(payout.rail).send(payout=payout)
+    payout.attempts += 1
+    if outcome.status == Payout.Status.PAID:
+        _paid(payout, reference=outcome.reference, now=now)
+        return payout
+    if outcome.status == Payout.Status.FAILED:
+        payout.refusals += 1  # Stripe keeps the refusal under the old key
+    payout.status, payout.failure_reason = Payout.Status.FAILED, outcome.reason[:500]
+    if payout.attempts < settings.PAYOUT_MAX_ATTEMPTS:
+        payout.next_attempt_at = now + retry_delay(payout.attempts)
+    else:
+        payout.next_attempt_at = None
+        logger.error(
+            "payout %s of statement %s failed %s times, left for staff: %s",
+            payout.pk,
+            payout.statement_id,
+            payout.attempts,
+            outcome.reason,
+        )
+    payout.save(
+        update_fields=[
+            "status",
+            "failure_reason",
+            "attempts",
+            "refusals",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+    Statement.objects.filter(pk=payout.statement_id).update(
+        status=Statement.Status.FAILED, failure_reason=payout.failure_reason or "failed"
+    )
+    return payout
+
+
+def _paid(payout: Payout, *, reference: str, now: datetime.datetime) -> None:
+    payout.status, payout.provider_reference = Payout.Status.PAID, reference
+    payout.failure_reason, payout.next_attempt_at = "", None
+    payout.save(
+        update_fields=[
+            "status",
+            "provider_reference",
+            "failure_reason",
+            "attempts",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+    Statement.objects.filter(pk=payout.statement_id).update(
+        status=Statement.Status.PAID, paid_at=now, failure_reason=""
+    )
+    cooperative_id = payout.statement.cooperative_id
+    # A transfer lands in the connected account at once: payable to cash, no money in transit.
+    ledger_post(
+        kind="payout_paid",
+        key=f"payout:{payout.pk}:paid",
+        postings=[
+            Posting(Account.COOPERATIVE_PAYABLE, payout.amount, cooperative_id=cooperative_id),
+            Posting(Account.CASH, -payout.amount, cooperative_id=cooperative_id),
+        ],
+    )
+
+
+@transaction.atomic
+def payout_retry(*, payout: Payout, user: User) -> Payout:
+    """Staff try a failed transfer again now (the caller sends it after commit). Only a
+    failed provider payout: a paid one is paid, a pending one is already waiting for its
+    attempt, and bank payouts are paid with their batch."""
+    payout = Payout.objects.select_for_update(of=("self",)).get(pk=payout.pk)
+    if payout.rail != PayoutRail.STRIPE_TRANSFER:
+        raise Conflict(
+            _("Bank payouts are paid with their bank batch; they are not retried here."),
+            fields={"rail": [_("Only Stripe transfers are retried.")]},
+            current_status=payout.status,
+        )
+    if payout.status != Payout.Status.FAILED:
+        raise Conflict(
+            _("Only a failed payout can be retried; this one is %(status)s.")
+            % {"status": payout.get_status_display()},
+            fields={"status": [_("Not failed.")]},
+            current_status=payout.status,
+        )
+    rail = payout_rail(payout.rail)
+    if not rail.is_available():
+        raise RailUnavailable(payout.rail)
+    payout.status, payout.next_attempt_at = Payout.Status.PENDING, timezone.now()
+    payout.save(update_fields=["status", "next_attempt_at", "updated_at"])
+    Statement.objects.filter(pk=payout.statement_id).update(
+        status=Statement.Status.PENDING, failure_reason=""
+    )
+    logger.info("payout %s retried by staff user %s", payout.pk, user.pk)
+    return payout
+
+
+__all__ = [
+    "PayoutRail",
+    "bank_batch_create",
+    "bank_batch_mark_paid",
+    "payout_fail",
+    "payout_retry",
+    "payout_send",
+    "payouts_due",
+    "retry_delay",
+]

@@ -38,6 +38,7 @@ from ..models import (
     Account,
     HouseholdShare,
     Payout,
+    PayoutRail,
     Refund,
     SettlementRun,
     Statement,
@@ -197,16 +198,23 @@ def _settle(run: SettlementRun, cooperatives: dict, rows: list, period_end: date
         ]
     )
     _household_shares(run, statements)
-    Payout.objects.bulk_create(
-        Payout(
-            statement=s,
-            rail=payout_rail_name_for(cooperatives[s.cooperative_id]),
-            amount=s.net_payable,
-            idempotency_key=f"statement-{s.pk}-payout",
-        )
-        for s in statements
-        if s.net_payable > 0
-    )
+    now = timezone.now()
+    payouts = []
+    for s in statements:
+        if s.net_payable > 0:
+            rail = payout_rail_name_for(cooperatives[s.cooperative_id])
+            payouts.append(
+                Payout(
+                    statement=s,
+                    rail=rail,
+                    amount=s.net_payable,
+                    idempotency_key=f"statement-{s.pk}-payout",
+                    # Transfers go out with the next beat of send_due_payouts; bank payouts
+                    # wait for staff to make a batch.
+                    next_attempt_at=now if rail == PayoutRail.STRIPE_TRANSFER else None,
+                )
+            )
+    Payout.objects.bulk_create(payouts)
     run.statements_count = len(statements)
     run.fulfilments_count = len(rows)
 

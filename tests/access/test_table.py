@@ -411,6 +411,13 @@ payouts/{payout}/                   PUT    401   405   403   403   403   403   4
 payouts/{payout}/                   PATCH  401   405   403   403   403   403   403   403
 payouts/{payout}/                   DELETE 401   405   403   403   403   403   403   403
 
+# The world's payout is a bank payout in a batch: only a failed Stripe transfer is retried.
+payouts/{payout}/retry/             GET    401   405   403   403   403   403   403   403
+payouts/{payout}/retry/             POST   401   409   403   403   403   403   403   403
+payouts/{payout}/retry/             PUT    401   405   403   403   403   403   403   403
+payouts/{payout}/retry/             PATCH  401   405   403   403   403   403   403   403
+payouts/{payout}/retry/             DELETE 401   405   403   403   403   403   403   403
+
 bank-batches/                       GET    401   200   403   403   403   403   403   403
 bank-batches/                       POST   401   409   403   403   403   403   403   403
 bank-batches/                       PUT    401   405   403   403   403   403   403   403

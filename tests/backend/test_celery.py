@@ -61,6 +61,7 @@ def test_beat_schedule_names_only_registered_tasks():
         "payments.tasks.settle_completed_fulfilments",
         "payments.tasks.flag_overdue_orders",
         "payments.tasks.lower_card_payments",
+        "payments.tasks.send_due_payouts",
         "logistics.tasks.plan_delivery_runs",
     }
     assert scheduled <= set(app.tasks)

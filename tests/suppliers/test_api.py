@@ -1,6 +1,7 @@
 """Who may read and write cooperatives and households, what each role sees, and how bad input
 is refused (4xx in the one error shape, the field named, nothing written)."""
 
+import importlib
 import json
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ HOUSEHOLDS = "/api/v1/households/"
 LOTS = "/api/v1/lots/"
 LISTINGS = "/api/v1/listings/"
 
-PRIVATE_COOPERATIVE_FIELDS = {"payout_reference", "commission_rate", "managers"}
+PRIVATE_COOPERATIVE_FIELDS = {"payout_reference", "stripe_account", "commission_rate", "managers"}
 NOT_STAFF = ["manager", "buyer", "partner"]
 EVERY_ROLE = ["staff", "manager", "other_manager", "buyer", "partner"]
 
@@ -570,7 +571,10 @@ def test_manager_sets_own_minimum_order_value_and_contact_phone(manager, coopera
     assert cooperative.contact_phone == "+8613985900009"
 
 
-@pytest.mark.parametrize("field,value", [("commission_rate", "0.01"), ("payout_reference", "x")])
+@pytest.mark.parametrize(
+    "field,value",
+    [("commission_rate", "0.01"), ("payout_reference", "x"), ("stripe_account", "acct_1Manager")],
+)
 def test_manager_cannot_change_what_the_platform_verifies(manager, cooperative, field, value):
     before = getattr(cooperative, field)
     response = manager.patch(coop_url(cooperative), {field: value}, format="json")
@@ -579,8 +583,43 @@ def test_manager_cannot_change_what_the_platform_verifies(manager, cooperative, 
     assert getattr(cooperative, field) == before
 
 
+def test_staff_set_a_stripe_connected_account(staff, cooperative):
+    response = staff.patch(coop_url(cooperative), {"stripe_account": "acct_1Shitun"}, format="json")
+    assert response.status_code == 200, response.content
+    cooperative.refresh_from_db()
+    assert cooperative.stripe_account == "acct_1Shitun"
+    assert cooperative.payout_reference  # the bank details stay: the fallback without Stripe
+
+
+@pytest.mark.parametrize("value", ["acct_", "1Shitun", "acct_1 Shitun", "acct_1Shitun-2", "ba_1x"])
+def test_a_stripe_account_is_an_acct_id(staff, cooperative, value):
+    response = staff.patch(coop_url(cooperative), {"stripe_account": value}, format="json")
+    assert_error(response, 400, "validation_error", field="stripe_account")
+    cooperative.refresh_from_db()
+    assert cooperative.stripe_account == ""
+
+
+def test_a_stripe_account_pays_one_cooperative(staff, cooperative, other_cooperative):
+    other_cooperative.stripe_account = "acct_1Shitun"
+    other_cooperative.save(update_fields=["stripe_account"])
+    response = staff.patch(coop_url(cooperative), {"stripe_account": "acct_1Shitun"}, format="json")
+    assert_error(response, 400, "validation_error", field="stripe_account")
+    blank = staff.patch(coop_url(cooperative), {"stripe_account": ""}, format="json")
+    assert blank.status_code == 200, blank.content  # any number of cooperatives have none
+
+
 def test_manager_cannot_set_another_cooperatives_minimum(manager, other_cooperative):
     response = manager.patch(coop_url(other_cooperative), {"min_order_value": "1"}, format="json")
     assert_error(response, 403, "permission_denied")
     other_cooperative.refresh_from_db()
     assert other_cooperative.min_order_value == Decimal("0")
+
+
+def test_the_migration_moves_connected_accounts_out_of_the_bank_details(cooperative):
+    from django.apps import apps
+
+    migration = importlib.import_module("suppliers.migrations.0003_cooperative_stripe_account")
+    Cooperative.objects.filter(pk=cooperative.pk).update(payout_reference="acct_1Old")
+    migration.move_connected_accounts(apps, None)
+    cooperative.refresh_from_db()
+    assert (cooperative.stripe_account, cooperative.payout_reference) == ("acct_1Old", "")

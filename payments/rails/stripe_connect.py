@@ -1,0 +1,68 @@
+"""Stripe Connect payouts: a cooperative with a connected account (``Cooperative.
+stripe_account``) is paid by one Stripe Transfer per statement from the platform's balance.
+
+- **One transfer per statement**, keyed by the statement's payout (``Payout.idempotency_key``,
+  unique per statement): a statement covers many orders, the cooperative is owed its net, not
+  an amount per order, and one transfer is one thing to reconcile. Its ``transfer_group`` is
+  the statement's (``statement_<id>``), and the metadata names the statement; the orders it
+  paid are the statement's lines. (A transfer per order, grouped with that order's charge
+  under ``order_<id>``, would need the net split per order and a row per transfer; not worth
+  it while buyers pay by bank transfer.)
+- **Three answers.** A transfer made: paid. Stripe refused it (insufficient platform balance,
+  an unknown account): failed, nothing was moved, and the next attempt needs a new key,
+  since Stripe keeps the refusal under the old one. No answer (Stripe down, the rail switched
+  off since settlement): the outcome is unknown, so the next attempt reuses the key and
+  Stripe answers with whatever happened the first time.
+"""
+
+from django.utils.translation import gettext
+
+from backend.money import to_fen
+
+from .. import stripe_gateway
+from ..models import Payout, PayoutRail
+from .base import Outcome
+
+
+def transfer_group_for_statement(statement_id: int) -> str:
+    return f"statement_{statement_id}"
+
+
+def provider_key(payout) -> str:
+    """The idempotency key of the payout's next transfer: the payout's own key, and after
+    each refusal a new one (``…:r1``, ``…:r2``)."""
+    if payout.refusals:
+        return stripe_gateway.idempotency_key(payout.idempotency_key, f"r{payout.refusals}")
+    return stripe_gateway.idempotency_key(payout.idempotency_key)
+
+
+class StripeConnectPayoutRail:
+    name = PayoutRail.STRIPE_TRANSFER
+
+    def is_available(self) -> bool:
+        return stripe_gateway.is_enabled()
+
+    def send(self, *, payout) -> Outcome:
+        """Transfer ``payout.amount`` to the statement's cooperative under
+        ``provider_key(payout)``. ``Outcome.status`` is paid (``reference``: the transfer id),
+        failed (refused: nothing moved) or pending (no answer: unknown, retry with the same
+        key)."""
+        destination = payout.statement.cooperative.stripe_account
+        if not destination:
+            return Outcome(
+                status=Payout.Status.FAILED,
+                reason=gettext("The cooperative has no Stripe connected account."),
+            )
+        try:
+            transfer = stripe_gateway.create_transfer(
+                destination_account=destination,
+                amount_fen=to_fen(payout.amount),
+                transfer_group=transfer_group_for_statement(payout.statement_id),
+                idempotency_key=provider_key(payout),
+                metadata={"statement": str(payout.statement_id), "payout": str(payout.pk)},
+            )
+        except stripe_gateway.StripeUnavailable as exc:
+            return Outcome(status=Payout.Status.PENDING, reason=exc.message)
+        except stripe_gateway.GatewayError as exc:
+            return Outcome(status=Payout.Status.FAILED, reason=exc.message)
+        return Outcome(status=Payout.Status.PAID, reference=transfer.id)
