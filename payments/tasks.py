@@ -67,6 +67,8 @@ def lower_card_payments() -> int:
     for event_pk in stored:
         process_provider_event.delay(event_pk)
     return len(orders) + len(refunds) + len(stored)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_payout(payout_id: int) -> str:
     """Send one Stripe Connect payout if due: once, however often it runs (the row's lock
