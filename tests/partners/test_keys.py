@@ -109,7 +109,7 @@ def test_the_partner_must_be_named_when_there_are_several(
 
 def test_without_a_partner_account_the_approver_is_told_why(approver):
     error = assert_error(create(approver), 400, "validation_error", "partner")
-    assert "staff" in error["message"]
+    assert "staff" in error["message"] or "工作人员" in error["message"]
     assert PartnerApiKey.objects.count() == 0
 
 
