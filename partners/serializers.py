@@ -153,4 +153,6 @@ class AttemptSerializer(serializers.Serializer):
     status_code = serializers.IntegerField(allow_null=True)
     latency_ms = serializers.IntegerField(allow_null=True)
     detail = serializers.CharField(allow_blank=True)
-    retry_after = serializers.FloatField(allow_null=True)
+    retry_after = serializers.IntegerField(
+        allow_null=True, help_text=_("Seconds the receiver asked to wait (Retry-After).")
+    )

@@ -1,3 +1,4 @@
+import math
 from dataclasses import asdict
 
 from django.utils.translation import gettext_lazy
@@ -135,5 +136,7 @@ class WebhookEndpointViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.
     def ping(self, request, pk=None):
         """Send a signed sample delivery (type "ping") now, and answer what happened: the
         outcome, the receiver's status code and the latency. Not counted as a failure."""
-        attempt = services.webhook_endpoint_ping(endpoint=self.get_object())
-        return Response(AttemptSerializer(asdict(attempt)).data)
+        attempt = asdict(services.webhook_endpoint_ping(endpoint=self.get_object()))
+        if attempt["retry_after"] is not None:
+            attempt["retry_after"] = math.ceil(attempt["retry_after"])
+        return Response(AttemptSerializer(attempt).data)

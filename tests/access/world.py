@@ -12,6 +12,7 @@ from buyers.models import Membership
 from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
 from orders.services.standing import standing_order_create
+from partners.services import webhook_endpoint_create
 from payments.services.collecting import AllocationRequest, bank_transfer_record
 from payments.services.payouts import bank_batch_create
 from payments.services.settlement import settlement_run
@@ -145,7 +146,15 @@ def build_world() -> tuple[dict, dict]:
         "shipment": shipment.pk,
     }
 
-    _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
+    key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
+    rows["partner_key"] = key.prefix
+    # Nobody listens on port 9 here: a ping answers at once (a refused connection).
+    rows["webhook"] = webhook_endpoint_create(
+        user=approver,
+        organisation=organisation,
+        url="http://127.0.0.1:9/hook",
+        event_types=["order.placed"],
+    ).pk
     partner_client = APIClient()
     partner_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
     clients = {
