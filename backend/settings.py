@@ -225,9 +225,10 @@ PARTNER_KEY_RATE_LIMIT = env.str("PARTNER_KEY_RATE_LIMIT", default="600/min")
 PARTNER_RATE_LIMIT_REDIS_URL = env.str("PARTNER_RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 # A key's last-used time is written at most once per this many seconds (not per request).
 PARTNER_KEY_LAST_USED_RESOLUTION = env.int("PARTNER_KEY_LAST_USED_RESOLUTION", default=60)
-# Webhook URLs to loopback addresses (127.0.0.1, ::1, localhost): only for tests and local
-# development. Private, link-local, multicast and reserved addresses are always refused.
-PARTNER_WEBHOOKS_ALLOW_LOOPBACK = env.bool("PARTNER_WEBHOOKS_ALLOW_LOOPBACK", default=False)
+# Webhook URLs to loopback addresses (127.0.0.1, ::1, localhost): for tests and local
+# development only (on by default on the embedded default, which is that). Private,
+# link-local, multicast and reserved addresses are always refused.
+PARTNER_WEBHOOKS_ALLOW_LOOPBACK = env.bool("PARTNER_WEBHOOKS_ALLOW_LOOPBACK", default=EMBEDDED)
 # Seconds one delivery may take (connect and answer); a test ping waits this long at most.
 PARTNER_WEBHOOK_TIMEOUT = env.float("PARTNER_WEBHOOK_TIMEOUT", default=10.0)
 PARTNER_WEBHOOK_PING_TIMEOUT = env.float("PARTNER_WEBHOOK_PING_TIMEOUT", default=5.0)
