@@ -87,7 +87,6 @@ def _checked_event_types(event_types: list[str]) -> list[str]:
     return list(event_types)
 
 
-@transaction.atomic
 def webhook_endpoint_create(
     *,
     user: User,
@@ -99,27 +98,30 @@ def webhook_endpoint_create(
     """A new endpoint with a fresh secret (answered once). The URL must be http(s) and reach
     public addresses only (url_guard); nothing is written otherwise."""
     access.check_organisation(user=user, organisation_id=organisation.pk)
-    # Serialise one organisation's creations so two cannot both take the last place.
-    BuyerOrganisation.objects.select_for_update().filter(pk=organisation.pk).exists()
-    limit = settings.PARTNER_WEBHOOKS_PER_ORGANISATION
-    if selectors.webhook_endpoint_count(organisation_id=organisation.pk) >= limit:
-        raise DomainError(
-            _("An organisation has at most %(limit)s webhook endpoints; remove one first.")
-            % {"limit": limit},
-            fields={"organisation": [_("Too many webhook endpoints.")]},
+    # Checked before the transaction: resolving a host name may take a while, and no row
+    # lock should wait on DNS.
+    url, event_types = _checked_url(url), _checked_event_types(event_types)
+    with transaction.atomic():
+        # Serialise one organisation's creations so two cannot both take the last place.
+        BuyerOrganisation.objects.select_for_update().filter(pk=organisation.pk).exists()
+        limit = settings.PARTNER_WEBHOOKS_PER_ORGANISATION
+        if selectors.webhook_endpoint_count(organisation_id=organisation.pk) >= limit:
+            raise DomainError(
+                _("An organisation has at most %(limit)s webhook endpoints; remove one first.")
+                % {"limit": limit},
+                fields={"organisation": [_("Too many webhook endpoints.")]},
+            )
+        return model_create(
+            WebhookEndpoint,
+            organisation=organisation,
+            url=url,
+            event_types=event_types,
+            description=description,
+            secret=signing.new_secret(),
+            created_by=user,
         )
-    return model_create(
-        WebhookEndpoint,
-        organisation=organisation,
-        url=_checked_url(url),
-        event_types=_checked_event_types(event_types),
-        description=description,
-        secret=signing.new_secret(),
-        created_by=user,
-    )
 
 
-@transaction.atomic
 def webhook_endpoint_update(*, user: User, endpoint: WebhookEndpoint, data: dict):
     """Change the URL (checked again), the description or the subscriptions; ``is_active``
     switches it on (the failure count starts again) or off (with who did it as the reason)."""
