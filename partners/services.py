@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 def _partner_for_key(*, user: User, partner: User | None) -> User:
     """The partner account a new key acts as: the one named, else the organisation's only one."""
     if partner is not None:
+        if not selectors.partner_account_choices(user=user).filter(pk=partner.pk).exists():
+            raise DomainError(
+                _("Name the partner account the key is for."),
+                fields={"partner": [_("Not a partner account of your organisation.")]},
+            )
         return partner
     choices = list(selectors.partner_account_choices(user=user)[:2])
     if is_staff(user) or len(choices) > 1:

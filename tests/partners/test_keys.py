@@ -170,3 +170,17 @@ def test_a_replayed_create_makes_no_second_key_and_never_stores_the_key(approver
     assert second.json()["prefix"] == first.json()["prefix"]
     assert PartnerApiKey.objects.count() == 1
     assert first.json()["key"] not in str(IdempotencyKey.objects.get().response_body)
+
+
+def test_the_service_refuses_another_organisations_partner(approver_user, other_organisation):
+    """The rule holds in the service too, not only in the serializer's choices."""
+    from backend.errors import DomainError
+    from partners.services import partner_key_create
+    from tests.factories import MembershipFactory, UserFactory
+
+    foreign_partner = UserFactory(role="partner")
+    MembershipFactory(organisation=other_organisation, user=foreign_partner)
+    with pytest.raises(DomainError) as refused:
+        partner_key_create(user=approver_user, name="x", partner=foreign_partner)
+    assert "partner" in refused.value.fields
+    assert PartnerApiKey.objects.count() == 0
