@@ -58,5 +58,8 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(PartnerApiKey)
 class PartnerApiKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "user"]
+    list_display = [*APIKeyModelAdmin.list_display, "user", "last_used_at"]
     raw_id_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "last_used_at")

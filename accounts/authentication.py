@@ -7,9 +7,11 @@
 """
 
 import binascii
+from datetime import timedelta
 from hmac import compare_digest
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -117,10 +119,25 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         if not api_key.user.is_active:
             raise exceptions.AuthenticationFailed(_("Partner account inactive."))
+        _note_use(api_key)
         return api_key.user, api_key
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def _note_use(api_key: PartnerApiKey) -> None:
+    """Record when the key was last used, at most once per PARTNER_KEY_LAST_USED_RESOLUTION:
+    no write at all while the time read with the key is recent, and a conditional UPDATE
+    otherwise, so of many processes using one key at once only one writes."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.PARTNER_KEY_LAST_USED_RESOLUTION)
+    if api_key.last_used_at is not None and api_key.last_used_at >= stale:
+        return
+    PartnerApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=api_key.pk
+    ).update(last_used_at=now)
+    api_key.last_used_at = now
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -110,6 +110,9 @@ class PartnerApiKey(AbstractAPIKey):
         limit_choices_to={"role": User.Role.PARTNER},
         verbose_name=_("partner account"),
     )
+    # Written at most once per PARTNER_KEY_LAST_USED_RESOLUTION (a conditional UPDATE), not on
+    # every request: enough to tell a key still in use from one safe to revoke.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("partner API key")

@@ -86,7 +86,10 @@ def _fresh_record(request, key: str):
     return record, (record is not None and record.created_at >= fresh_after), fresh_after
 
 
-def idempotent(request, handler) -> Response:
+def idempotent(request, handler, *, kept=None) -> Response:
+    """Run ``handler`` once per Idempotency-Key. ``kept(body)``: what of the answer is kept
+    for replays, when it holds a secret that must be shown once and never stored (a new API
+    key): a replay then answers the body without it."""
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
@@ -111,7 +114,7 @@ def idempotent(request, handler) -> Response:
                 key=key,
                 fingerprint=fingerprint,
                 response_status=response.status_code,
-                response_body=response.data,
+                response_body=kept(response.data) if kept else response.data,
             )
             return response
     except IntegrityError as exc:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "logistics",
+    "partners",
     "demo",
 ]
 
@@ -237,6 +238,28 @@ DELIVERY_RUN_HORIZON_DAYS = env.int("DELIVERY_RUN_HORIZON_DAYS", default=14)
 # A signed link to a delivery note (for a browser to show or print) works this long.
 DELIVERY_NOTE_LINK_TTL = timedelta(minutes=env.int("DELIVERY_NOTE_LINK_TTL_MINUTES", default=60))
 
+# --- Partner integrations (partners/) -----------------------------------------------------------
+# Requests per partner API key (DRF rate syntax: 600/min, 20/s, 10000/hour), counted in Redis
+# in a sliding window shared by every web process; without Redis, per process.
+PARTNER_KEY_RATE_LIMIT = env.str("PARTNER_KEY_RATE_LIMIT", default="600/min")
+PARTNER_RATE_LIMIT_REDIS_URL = env.str("PARTNER_RATE_LIMIT_REDIS_URL", default=REDIS_URL)
+# A key's last-used time is written at most once per this many seconds (not per request).
+PARTNER_KEY_LAST_USED_RESOLUTION = env.int("PARTNER_KEY_LAST_USED_RESOLUTION", default=60)
+# Webhook URLs to loopback addresses (127.0.0.1, ::1, localhost): for tests and local
+# development only (on by default on the embedded default, which is that). Private,
+# link-local, multicast and reserved addresses are always refused.
+PARTNER_WEBHOOKS_ALLOW_LOOPBACK = env.bool("PARTNER_WEBHOOKS_ALLOW_LOOPBACK", default=EMBEDDED)
+# Seconds one delivery may take (connect and answer); a test ping waits this long at most.
+PARTNER_WEBHOOK_TIMEOUT = env.float("PARTNER_WEBHOOK_TIMEOUT", default=10.0)
+PARTNER_WEBHOOK_PING_TIMEOUT = env.float("PARTNER_WEBHOOK_PING_TIMEOUT", default=5.0)
+# After this many deliveries in a row that finally failed, an endpoint is disabled and the
+# organisation's approvers are e-mailed.
+PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int(
+    "PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES", default=10
+)
+# At most this many webhook endpoints per buyer organisation (active or not).
+PARTNER_WEBHOOKS_PER_ORGANISATION = env.int("PARTNER_WEBHOOKS_PER_ORGANISATION", default=10)
+
 # --- Auth -----------------------------------------------------------------------------------
 # Reverse proxies in front of gunicorn (0 when it is published directly, as in compose.yaml).
 # Only then are X-Forwarded-For (the address the login limit counts) and X-Forwarded-Proto
@@ -278,6 +301,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "backend.schema.AutoSchema",
     "EXCEPTION_HANDLER": "backend.errors.exception_handler",
+    # Per partner API key (PARTNER_KEY_RATE_LIMIT); people's requests are not counted.
+    "DEFAULT_THROTTLE_CLASSES": ["partners.throttles.PartnerKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="20/min"),
         "login_phone": env.str("THROTTLE_LOGIN_PHONE", default="5/min"),

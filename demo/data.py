@@ -8,6 +8,7 @@ pairing partnership names (see shared/context and GLOSSARY.md).
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -21,6 +22,8 @@ from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
+from partners.events import BUYER_EVENT_TYPES
+from partners.services import webhook_endpoint_create
 from payments.services import collecting, payouts, settlement
 from products import services as products
 from products.models import Category, Certification, Grade, Listing, Unit
@@ -315,6 +318,22 @@ def load_demo(*, force: bool = False) -> bool:
         organisation=huimin, user=users["13800000007"], role=Membership.Role.APPROVER
     )
     buyers.membership_set(organisation=hema, user=partner, role=Membership.Role.PURCHASER)
+    # 惠民生鲜's purchasing system: a partner account whose keys its approver (刘芳) issues
+    # herself (POST /api/v1/partner-keys/), and a webhook endpoint telling it of its orders:
+    # a receiver on this machine (docs/integration.md has one), so only where loopback
+    # addresses are allowed (the embedded default), never in production.
+    erp = user_create(
+        phone="13800000008", name="惠民生鲜 ERP (partner system)", role=User.Role.PARTNER
+    )
+    buyers.membership_set(organisation=huimin, user=erp, role=Membership.Role.PURCHASER)
+    if settings.PARTNER_WEBHOOKS_ALLOW_LOOPBACK:
+        webhook_endpoint_create(
+            user=users["13800000007"],
+            organisation=huimin,
+            url="http://127.0.0.1:9000/shitun/webhooks",
+            event_types=list(BUYER_EVENT_TYPES),
+            description="惠民生鲜 ERP (local receiver)",
+        )
 
     today = timezone.localdate()
     products.negotiated_price_create(

@@ -80,6 +80,7 @@ RESOURCES = [
     "orders",
     "payments",
     "payouts",
+    "webhook-endpoints",
     "products",
     "purchase-imports",
     "refunds",
@@ -262,6 +263,9 @@ def world(base: str, role: str, authorization: str) -> dict:
     ids["managers"] = sorted({m for row in seen["cooperatives"] for m in row.get("managers", [])})
     ids["stores"] = [row["id"] for row in seen["stores"] if row["is_active"]]
     ids["delivery-notes"] = ids["fulfilments"]  # a fulfilment's note: /delivery-notes/{id}/
+    keys = rows(base, "partner-keys", authorization) or []  # named by prefix, not id
+    ids["partner-keys"] = [row["prefix"] for row in keys]
+    ids["partner-accounts"] = sorted({row["partner"] for row in keys})
     orderable = [
         {
             "id": row["id"],
@@ -370,6 +374,13 @@ def main() -> int:
         # With DATABASE_URL set the settings need a key; a throwaway one unless given.
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "LOG_LEVEL": "ERROR",
+        # The demo's webhook endpoint and the fuzz's own are receivers on 127.0.0.1 (nobody
+        # listens there: a ping answers a refused connection, and nothing leaves the host).
+        "PARTNER_WEBHOOKS_ALLOW_LOOPBACK": "true",
+        # The partner's key sends the whole run: its rate limit is not what is fuzzed here.
+        "PARTNER_KEY_RATE_LIMIT": "1000000/min",
+        # Every valid endpoint a role adds reaches the logic (the cap is a unit test's).
+        "PARTNER_WEBHOOKS_PER_ORGANISATION": "1000000",
     }
 
     def env_for(database: str, name: str) -> dict:
@@ -393,6 +404,8 @@ def main() -> int:
         }
         credentials["partner"] = f"Api-Key {PARTNER_KEY}"
         place_orders(base, credentials)
+        # A key of 惠民生鲜's ERP, so the approver's world knows a partner account of its own.
+        post_json(f"{base}/api/v1/partner-keys/", {"name": "fuzz"}, credentials["approver"])
 
     failed = []
     # FUZZ_CORPUS=0 skips the corpus while working on schemathesis's part; make test runs it.

@@ -53,7 +53,7 @@ ORDER_LINES = r"POST /api/v1/orders/|(POST|PUT|PATCH) /api/v1/standing-orders/.*
 REFUSALS = [
     Refusal(
         rf"{ANY_WRITE}|GET /api/v1/.*",
-        r"(store|listing|product|category|parent|cooperative|organisation|household"
+        r"(store|listing|product|category|parent|cooperative|organisation|household|partner"
         r"|managers(\.\d+)?|certifications(\.\d+)?"
         r"|(lines|contributions)\.\d+\.(listing|household))",
         "An id in a body or a filter that names no row, or a row the caller may not use (a "
@@ -162,6 +162,19 @@ REFUSALS = [
         "in the body's description).",
     ),
     Refusal(
+        r"POST /api/v1/partner-keys/",
+        r"partner",
+        "No partner account named, where one must be: staff always name it, an approver when "
+        "the organisation has none or several (which accounts exist is the database's; said "
+        "in the field's description).",
+    ),
+    Refusal(
+        r"(POST|PATCH) /api/v1/webhook-endpoints/.*",
+        r"url",
+        "A URL whose host does not resolve, or resolves to a private or loopback address (the "
+        "SSRF guard): DNS answers that, not the schema.",
+    ),
+    Refusal(
         r"POST /api/v1/settlement-runs/",
         r"period_end",
         "A period ending after today: today's date.",
@@ -202,6 +215,7 @@ FIELD_RESOURCES = {
     "order": "orders",
     "fulfilment": "fulfilments",
     "payment": "payments",
+    "partner": "partner-accounts",  # the partner account a new API key acts as
 }
 
 
@@ -451,6 +465,12 @@ def _steer_body(case, path_id) -> None:
         body["window_end"] = f"{(start + datetime.timedelta(hours=3)).isoformat()}+08:00"
     if isinstance(body.get("contributions"), list):
         _steer_contributions(body, path_id)
+    if "/webhook-endpoints/" in operation and isinstance(body.get("url"), str):
+        # A receiver on this host (nobody listens on port 9): a generated host name would
+        # send the server asking DNS, and the fuzz contacts nothing but 127.0.0.1.
+        body["url"] = f"http://127.0.0.1:9/fuzz/{zlib.crc32(body['url'].encode()):08x}"
+    if "/partner-keys/" in operation and isinstance(body.get("expiry_date"), str):
+        body["expiry_date"] = f"{(today + datetime.timedelta(days=30)).isoformat()}T00:00:00+08:00"
     _steer_unique(body, operation)
     if operation.startswith(("POST /api/v1/households/", "PUT /api/v1/households/")):
         if not body.get("on_poverty_list"):
@@ -524,6 +544,8 @@ def map_case(context, case):
         if case.method.upper() in ("PUT", "PATCH", "DELETE") and spare and path_id in in_use:
             path_id = _pick(spare, path_id)
         case.path_parameters["id"] = path_id
+    if case.path_parameters and "prefix" in case.path_parameters:  # a partner key's
+        case.path_parameters["prefix"] = _real("partner-keys", case.path_parameters["prefix"])
     if case.path_parameters and "fulfilment" in case.path_parameters:  # a delivery note's
         case.path_parameters["fulfilment"] = _real(
             "fulfilments", case.path_parameters["fulfilment"]

@@ -9,3 +9,6 @@ import secrets
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 from backend.settings import *  # noqa: F403
+
+# The tests' webhook receivers listen on 127.0.0.1 (tests/partners/receiver.py).
+PARTNER_WEBHOOKS_ALLOW_LOOPBACK = True

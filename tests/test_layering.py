@@ -20,6 +20,7 @@ ALLOWED = {
     "orders": {"backend", "accounts", "suppliers", "buyers", "products"},
     "payments": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
     "logistics": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
+    "partners": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
     "demo": {
         "backend",
         "accounts",
@@ -29,6 +30,7 @@ ALLOWED = {
         "orders",
         "payments",
         "logistics",
+        "partners",
     },
 }
 

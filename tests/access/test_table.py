@@ -531,6 +531,46 @@ delivery-notes/{fulfilment}/link/   POST   401   200   200   404   200   200   4
 delivery-notes/{fulfilment}/link/   PUT    401   405   405   405   405   405   405   405
 delivery-notes/{fulfilment}/link/   PATCH  401   405   405   405   405   405   405   405
 delivery-notes/{fulfilment}/link/   DELETE 401   405   405   405   405   405   405   405
+
+partner-keys/                       GET    401   200   403   403   403   200   403   403
+partner-keys/                       POST   401   400   403   403   403   400   403   403
+partner-keys/                       PUT    401   405   403   403   403   405   403   403
+partner-keys/                       PATCH  401   405   403   403   403   405   403   403
+partner-keys/                       DELETE 401   405   403   403   403   405   403   403
+
+partner-keys/{partner_key}/         GET    401   200   403   403   403   200   403   403
+partner-keys/{partner_key}/         POST   401   405   403   403   403   405   403   403
+partner-keys/{partner_key}/         PUT    401   405   403   403   403   405   403   403
+partner-keys/{partner_key}/         PATCH  401   405   403   403   403   405   403   403
+partner-keys/{partner_key}/         DELETE 401   200   403   403   403   200   403   403
+
+webhook-endpoints/                  GET    401   200   403   403   403   200   403   403
+webhook-endpoints/                  POST   401   400   403   403   403   400   403   403
+webhook-endpoints/                  PUT    401   405   403   403   403   405   403   403
+webhook-endpoints/                  PATCH  401   405   403   403   403   405   403   403
+webhook-endpoints/                  DELETE 401   405   403   403   403   405   403   403
+
+webhook-endpoints/{webhook}/        GET    401   200   403   403   403   200   403   403
+webhook-endpoints/{webhook}/        POST   401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/        PUT    401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/        PATCH  401   200   403   403   403   200   403   403
+webhook-endpoints/{webhook}/        DELETE 401   200   403   403   403   200   403   403
+
+webhook-endpoints/{webhook}/rotate-secret/ GET    401   405   403   403   403   405   403   403
+
+webhook-endpoints/{webhook}/rotate-secret/ POST   401   200   403   403   403   200   403   403
+
+webhook-endpoints/{webhook}/rotate-secret/ PUT    401   405   403   403   403   405   403   403
+
+webhook-endpoints/{webhook}/rotate-secret/ PATCH  401   405   403   403   403   405   403   403
+
+webhook-endpoints/{webhook}/rotate-secret/ DELETE 401   405   403   403   403   405   403   403
+
+webhook-endpoints/{webhook}/ping/   GET    401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/ping/   POST   401   200   403   403   403   200   403   403
+webhook-endpoints/{webhook}/ping/   PUT    401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/ping/   PATCH  401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/ping/   DELETE 401   405   403   403   403   405   403   403
 """
 
 # Routes that are not the API's resources, with why they are not in the table.

@@ -13,6 +13,7 @@ from logistics.services import runs_plan, schedule_create, shipment_record
 from orders.services import transitions
 from orders.services.imports import purchase_import_preview
 from orders.services.standing import standing_order_create
+from partners.services import webhook_endpoint_create
 from payments.services.collecting import (
     AllocationRequest,
     bank_transfer_record,
@@ -167,7 +168,15 @@ def build_world() -> tuple[dict, dict]:
         "purchase_import": purchase_list.pk,
     }
 
-    _key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
+    key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")
+    rows["partner_key"] = key.prefix
+    # Nobody listens on port 9 here: a ping answers at once (a refused connection).
+    rows["webhook"] = webhook_endpoint_create(
+        user=approver,
+        organisation=organisation,
+        url="http://127.0.0.1:9/hook",
+        event_types=["order.placed"],
+    ).pk
     partner_client = APIClient()
     partner_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
     clients = {

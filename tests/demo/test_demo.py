@@ -164,7 +164,21 @@ def test_buyers_and_every_role_have_logins(demo):
     roles = {role for _phone, _name, role in USERS}
     assert roles == {User.Role.STAFF, User.Role.COOPERATIVE_MANAGER, User.Role.BUYER}
     assert User.objects.filter(role=User.Role.BUYER).count() >= 2
-    assert User.objects.filter(role=User.Role.PARTNER).count() == 1
+    # Hema's system (with the published key) and 惠民生鲜's (its approver issues the keys).
+    assert User.objects.filter(role=User.Role.PARTNER).count() == 2
+
+
+def test_the_approver_issues_keys_for_her_organisations_system(demo):
+    from partners.models import WebhookEndpoint
+    from tests.conftest import client_for
+
+    approver = client_for(User.objects.get(phone="+8613800000007"))
+    response = approver.post("/api/v1/partner-keys/", {"name": "ERP"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["partner_name"].startswith("惠民生鲜 ERP")
+    # Its endpoint (a local receiver: loopback is allowed here, as on the embedded default).
+    (endpoint,) = approver.get("/api/v1/webhook-endpoints/").json()["results"]
+    assert WebhookEndpoint.objects.get().url == endpoint["url"]
 
 
 @pytest.mark.parametrize(("phone", "role"), [(phone, role) for phone, _name, role in USERS])
@@ -190,9 +204,10 @@ def test_partner_api_key_authenticates(demo, anon):
     assert listings.json()["results"]
 
 
-def test_partner_account_cannot_log_in_with_a_password(demo, anon):
-    partner = User.objects.get(role=User.Role.PARTNER)
-    assert not partner.has_usable_password()
+def test_partner_accounts_cannot_log_in_with_a_password(demo, anon):
+    for partner in User.objects.filter(role=User.Role.PARTNER):
+        assert not partner.has_usable_password()
+    partner = User.objects.filter(role=User.Role.PARTNER).first()
     response = anon.post(
         "/api/v1/auth/token/", {"phone": partner.phone, "password": PASSWORD}, format="json"
     )

@@ -1,0 +1,52 @@
+"""Reads of partner keys and webhook endpoints, scoped by partners.access."""
+
+from django.db.models import QuerySet
+
+from accounts.models import PartnerApiKey, User
+
+from . import access
+from .models import WebhookEndpoint
+
+
+def key_list(*, user) -> QuerySet[PartnerApiKey]:
+    return access.keys_visible(
+        user=user, queryset=PartnerApiKey.objects.select_related("user").order_by("-created")
+    )
+
+
+def partner_account_choices(*, user) -> QuerySet[User]:
+    """Partner accounts a key may be issued for by this user (a request body names one)."""
+    return access.partner_accounts_for_keys(user=user, queryset=User.objects.all())
+
+
+def webhook_endpoint_list(*, user) -> QuerySet[WebhookEndpoint]:
+    return access.endpoints_visible(user=user, queryset=WebhookEndpoint.objects.all())
+
+
+def webhook_endpoint_count(*, organisation_id: int) -> int:
+    return WebhookEndpoint.objects.filter(organisation_id=organisation_id).count()
+
+
+def webhook_endpoints_for(organisation_id: int, event_type: str) -> list[WebhookEndpoint]:
+    """The organisation's active endpoints subscribed to this event type. Filtered in Python:
+    an organisation has a handful of endpoints, and a JSON "contains" is not SQLite's."""
+    return [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            organisation_id=organisation_id, is_active=True
+        ).order_by("pk")
+        if event_type in endpoint.event_types
+    ]
+
+
+def approvers_to_tell(*, organisation_id: int) -> QuerySet[User]:
+    """The organisation's active approvers with an e-mail address."""
+    return (
+        User.objects.filter(
+            buyer_membership__organisation_id=organisation_id,
+            buyer_membership__role="approver",
+            is_active=True,
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )

@@ -1,0 +1,100 @@
+"""What delivery attempts do to an endpoint: a failure count that a success clears; after
+PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES final failures the endpoint is disabled with the
+reason and the organisation's approvers are e-mailed, in their language, once."""
+
+import pytest
+from django.core import mail
+
+from buyers.models import Membership
+from partners import selectors, services
+from partners.models import WebhookEndpoint
+from partners.transport import Attempt, deliver
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def approvers(organisation, approver_user):
+    approver_user.email = "liu@example.cn"
+    approver_user.language = "zh-hans"
+    approver_user.save()
+    english = MembershipFactory(organisation=organisation, role=Membership.Role.APPROVER).user
+    english.email, english.language = "ops@example.cn", "en"
+    english.save()
+    no_mail = MembershipFactory(organisation=organisation, role=Membership.Role.APPROVER).user
+    purchaser = MembershipFactory(organisation=organisation).user
+    purchaser.email = "buyer@example.cn"
+    purchaser.save()
+    return approver_user, english, no_mail
+
+
+def test_a_success_clears_the_count_and_retries_do_not_count(endpoint):
+    services.endpoint_record_attempt(endpoint, Attempt("failed", 404))
+    services.endpoint_record_attempt(endpoint, Attempt("failed", 404))
+    services.endpoint_record_attempt(endpoint, Attempt("retry", 500))
+    endpoint.refresh_from_db()
+    assert endpoint.consecutive_failures == 2
+    services.endpoint_record_attempt(endpoint, Attempt("sent", 200))
+    endpoint.refresh_from_db()
+    assert endpoint.consecutive_failures == 0 and endpoint.is_active
+
+
+def test_a_failing_endpoint_is_disabled_and_its_owner_emailed(
+    endpoint, receiver, settings, approvers, django_capture_on_commit_callbacks
+):
+    settings.PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES = 3
+    receiver.answer(404)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            attempt = deliver(
+                endpoint, event_id=f"evt_{n}", event_type="order.placed", payload={"id": f"evt_{n}"}
+            )
+            assert attempt.outcome == "failed"
+            services.endpoint_record_attempt(endpoint, attempt)
+            assert mail.outbox == [] or n == 2
+    endpoint.refresh_from_db()
+    assert endpoint.is_active is False and endpoint.disabled_at is not None
+    assert "3" in endpoint.disabled_reason and "404" in endpoint.disabled_reason
+    assert selectors.webhook_endpoints_for(endpoint.organisation_id, "order.placed") == []
+
+    chinese, english, _no_mail = approvers
+    by_recipient = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_recipient) == {(chinese.email,), (english.email,)}
+    assert "停用" in by_recipient[(chinese.email,)].subject
+    assert endpoint.url in by_recipient[(english.email,)].body
+    assert "disabled" in by_recipient[(english.email,)].subject
+
+    # Told once: further failures of a disabled endpoint send nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.endpoint_record_attempt(endpoint, Attempt("failed", 404))
+    assert len(mail.outbox) == 2
+
+
+def test_a_rolled_back_disabling_tells_nobody(endpoint, settings, approvers):
+    settings.PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES = 1
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.endpoint_record_attempt(endpoint, Attempt("failed", 400))
+        raise RuntimeError
+    assert mail.outbox == []
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
+
+
+def test_endpoints_for_an_event_are_the_active_subscribed_ones(
+    organisation, other_organisation, approver_user, receiver
+):
+    def add(org, types):
+        return WebhookEndpoint.objects.create(
+            organisation=org, url=receiver.url(), event_types=types, secret="whsec_x"
+        )
+
+    placed = add(organisation, ["order.placed"])
+    both = add(organisation, ["order.placed", "fulfilment.shipped"])
+    add(organisation, ["fulfilment.shipped"])
+    WebhookEndpoint.objects.filter(pk=add(organisation, ["order.placed"]).pk).update(
+        is_active=False, disabled_reason="off"
+    )
+    add(other_organisation, ["order.placed"])
+    assert selectors.webhook_endpoints_for(organisation.pk, "order.placed") == [placed, both]
