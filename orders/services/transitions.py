@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from backend import outbox
 from backend.errors import Conflict
 from backend.money import round_fen
 from products import stock
@@ -118,6 +119,7 @@ def _save(
             fulfilment.subtotal, fulfilment.updated_at = subtotal, now
             changed_parts.append(fulfilment)
     OrderEvent.objects.bulk_create(events)
+    outbox.record("order_event", events)  # its notices, in this transaction
     if changed_lines:
         OrderLine.objects.bulk_update(changed_lines.values(), ["line_total", *line_fields])
     Fulfilment.objects.bulk_update(
