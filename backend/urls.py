@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("logistics.urls")),
+    path("", include("notices.urls")),
 ]
 
 urlpatterns = [
