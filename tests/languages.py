@@ -53,6 +53,7 @@ WALKED = {
     "tests/backend/test_refused_input.py",
     "tests/buyers/test_api.py",
     "tests/logistics/test_api.py",
+    "tests/notices/test_api.py",
     "tests/orders/test_access.py",
     "tests/orders/test_api_fulfilments.py",
     "tests/orders/test_idempotency.py",

@@ -98,3 +98,13 @@ def test_the_outbox_is_for_staff_only(placed, staff, manager):
     assert_error(
         staff.get("/api/v1/outbox/", {"status": "lost"}), 400, "validation_error", "status"
     )
+
+
+def test_only_a_failed_notice_can_be_replayed(placed, staff):
+    pending = Notice.objects.filter(channel="sms").get()
+    error = assert_error(
+        staff.post(f"/api/v1/outbox/{pending.pk}/replay/"), 409, "conflict", "status"
+    )
+    assert error["current_status"] == "pending"
+    pending.refresh_from_db()
+    assert pending.status == "pending" and pending.attempts == 0
