@@ -9,6 +9,7 @@ Sources and their rows:
   "payment_received" Payment rows whose collected amount grew
   "refund_paid"      Refund rows that succeeded
   "statement_paid"   Statement rows paid out
+  "standing_order_report"  orders' StandingReport (a standing order's run, stop or misses)
 """
 
 from collections.abc import Callable, Iterable

@@ -178,11 +178,24 @@ def from_statement(statement) -> Event:
     )
 
 
+def from_standing_report(report) -> Event:
+    """orders' standing-order report: its own subject and body, read per reader."""
+    standing = report.standing
+    return Event(
+        key=report.key,
+        type=catalog.STANDING_ORDER_REPORT,
+        organisation_id=standing.organisation_id,
+        params={"subject": report.subject, "body": report.body},
+        payload={"standing_order": standing.pk},
+    )
+
+
 CONVERTERS = {
     "order_event": from_order_event,
     "payment_received": from_payment,
     "refund_paid": from_refund,
     "statement_paid": from_statement,
+    "standing_order_report": from_standing_report,
 }
 
 
