@@ -75,7 +75,8 @@ def render(event: Event, language: str) -> tuple[str, str, dict]:
 def notify(*, events: Iterable[Event]) -> list[Notice]:
     """Write the notices of ``events``, inside the caller's transaction; the ones to send are
     queued when it commits (and only then: a rolled-back change sends nothing)."""
-    resolve = Resolution()
+    events = list(events)
+    resolve = Resolution(events)
     now = timezone.now()
     rows: dict[tuple[str, str, str], Notice] = {}
     for event in events:

@@ -40,7 +40,8 @@ def _lock_parts(order: Order) -> list[Fulfilment]:
     from memory. Every part has lines: placement makes a part only for lines."""
     lines = (
         OrderLine.objects.filter(order=order)
-        .select_related("fulfilment", "listing")  # the listing for its unit, which messages name
+        # The listing for its unit, which messages name; the cooperative for the notices.
+        .select_related("fulfilment__cooperative", "listing")
         .select_for_update(of=("fulfilment",))
         .order_by("fulfilment_id", "pk")
     )
@@ -59,12 +60,20 @@ def _lock_parts(order: Order) -> list[Fulfilment]:
 
 def _lock(fulfilment_id: int) -> Fulfilment:
     """Lock order → fulfilments, in that order (the lock order of docs/architecture.md)."""
-    order = Order.objects.select_for_update(of=("self",)).get(fulfilments=fulfilment_id)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("organisation", "store")  # named by the notices of the move
+        .get(fulfilments=fulfilment_id)
+    )
     return next(f for f in _lock_parts(order) if f.pk == fulfilment_id)
 
 
 def _lock_order(order_id: int) -> Order:
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("organisation", "store")
+        .get(pk=order_id)
+    )
     _lock_parts(order)
     return order
 
