@@ -211,11 +211,9 @@ ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
 ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
 # event type → the template code registered with Aliyun, e.g. order.placed=SMS_123,...
 ALIYUN_SMS_TEMPLATES = env.dict("ALIYUN_SMS_TEMPLATES", default={})
-SMS_BACKEND = env.str(
-    "SMS_BACKEND",
-    default="notices.sms.AliyunSmsBackend"
-    if ALIYUN_SMS_ACCESS_KEY_ID
-    else "notices.sms.ConsoleSmsBackend",
+# Empty: Aliyun with a key id, else the console.
+SMS_BACKEND = env.str("SMS_BACKEND", default="") or (
+    "notices.sms.AliyunSmsBackend" if ALIYUN_SMS_ACCESS_KEY_ID else "notices.sms.ConsoleSmsBackend"
 )
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default="")
 
