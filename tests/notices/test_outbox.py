@@ -97,7 +97,8 @@ def test_each_notice_is_delivered_once_when_its_task_runs_twice(
     notice.refresh_from_db()
     assert notice.status == Status.SENT and notice.attempts == 1
     assert len(sent_sms(sms_file)) == 1
-    assert sorted(result for _name, result in finished_tasks) == ["sent", "skipped", "skipped"]
+    results = [result for name, result in finished_tasks if name.endswith("send_notice")]
+    assert results.count("sent") == 1 and results.count("skipped") >= 2
 
 
 @pytest.mark.django_db
