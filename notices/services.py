@@ -79,6 +79,7 @@ def notify(*, events: Iterable[Event]) -> list[Notice]:
     resolve = Resolution(events)
     now = timezone.now()
     rows: dict[tuple[str, str, str], Notice] = {}
+    texts: dict[tuple[str, str], tuple[str, str, dict]] = {}
     for event in events:
         for group, wanted in catalog.TABLE[event.type].items():
             for recipient in resolve(group, event):
@@ -91,8 +92,11 @@ def notify(*, events: Iterable[Event]) -> list[Notice]:
                     language = language_of(recipient.user)
                     if channel == catalog.WEBHOOK:
                         subject, body, params = "", "", {}
-                    else:
-                        subject, body, params = render(event, language)
+                    else:  # rendered once per event and language
+                        text_key = (event.key, language)
+                        if text_key not in texts:
+                            texts[text_key] = render(event, language)
+                        subject, body, params = texts[text_key]
                     inbox = channel == catalog.INBOX
                     rows[key] = Notice(
                         event_key=event.key,
