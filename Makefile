@@ -53,6 +53,8 @@ benchmark: install
 		$(BIN)/python benchmarks/orders.py
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(BIN)/python benchmarks/settlement.py
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
+		$(BIN)/python benchmarks/notices.py
 	$(BIN)/python benchmarks/embedded.py
 
 # The embedded default (`make run`: SQLite, no Redis), in-process; needs no services.

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "payments",
     "logistics",
     "partners",
+    "notices",
     "demo",
 ]
 
@@ -188,12 +189,44 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_expired_tokens",
         "schedule": timedelta(hours=1),
     },
+    # The outbox: notices never queued (the broker was down at commit) or lost, queued again.
+    "sweep-notices": {"task": "notices.tasks.sweep_notices", "schedule": timedelta(minutes=1)},
+    "send-reminders": {"task": "notices.tasks.send_reminders", "schedule": timedelta(minutes=15)},
 }
 
 # --- E-mail (standing-order reports to purchasing teams) -------------------------------------
 # Console on the embedded default; e.g. smtp+tls://user:password@smtp.example.com:587 in prod.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shitun Market <noreply@localhost>")
+
+# --- Notices (notices/): the outbox, its channels and reminders -------------------------------
+# Texts are in this language unless the reader's account says otherwise (User.language).
+NOTICE_LANGUAGE = env.str("NOTICE_LANGUAGE", default="zh-hans")
+# A failing send is tried this many times in all, waiting base × 2^(n-1) seconds (with
+# jitter, at most the maximum) between tries; then the notice is failed for staff to replay.
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=6)
+NOTICE_RETRY_BASE_SECONDS = env.float("NOTICE_RETRY_BASE_SECONDS", default=30.0)
+NOTICE_RETRY_MAX_SECONDS = env.float("NOTICE_RETRY_MAX_SECONDS", default=1800.0)
+# The sweep queues again a pending notice due this long ago and not sent, at most a batch.
+NOTICE_SWEEP_AFTER_SECONDS = env.int("NOTICE_SWEEP_AFTER_SECONDS", default=60)
+NOTICE_SWEEP_BATCH = env.int("NOTICE_SWEEP_BATCH", default=1000)
+# Reminders: a part not confirmed this many hours after it reached the cooperative; a run's
+# cut-off this many hours ahead.
+NOTICE_CONFIRM_REMINDER_HOURS = env.int("NOTICE_CONFIRM_REMINDER_HOURS", default=12)
+NOTICE_CUTOFF_REMINDER_HOURS = env.int("NOTICE_CUTOFF_REMINDER_HOURS", default=6)
+# SMS: the console (or SMS_FILE_PATH, one JSON line per message) unless Alibaba Cloud is
+# configured; its SDK (alibabacloud_dysmsapi20170525) is imported only then.
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+# event type → the template code registered with Aliyun, e.g. order.placed=SMS_123,...
+ALIYUN_SMS_TEMPLATES = env.dict("ALIYUN_SMS_TEMPLATES", default={})
+# Empty: Aliyun with a key id, else the console.
+SMS_BACKEND = env.str("SMS_BACKEND", default="") or (
+    "notices.sms.AliyunSmsBackend" if ALIYUN_SMS_ACCESS_KEY_ID else "notices.sms.ConsoleSmsBackend"
+)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default="")
 
 # --- Orders -------------------------------------------------------------------------------------
 # Idempotency-Key answers are kept this long (the API promises at least 24 hours).

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("payments.urls")),
     path("", include("logistics.urls")),
     path("", include("partners.urls")),
+    path("", include("notices.urls")),
 ]
 
 urlpatterns = [

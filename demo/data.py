@@ -19,6 +19,8 @@ from backend.validators import credit_code_check_character
 from buyers import services as buyers
 from buyers.models import BuyerOrganisation, Membership
 from logistics.services import runs_plan, schedule_create, shipment_record
+from notices.models import Notice
+from notices.services import notice_send
 from orders.services import transitions
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
@@ -399,7 +401,21 @@ def load_demo(*, force: bool = False) -> bool:
         window_start=run.departs_at + datetime.timedelta(hours=5),
         window_end=run.departs_at + datetime.timedelta(hours=8),
     )
+    _send_notices_of(travelling)
     return True
+
+
+def _send_notices_of(fulfilment) -> None:
+    """The travelling part's notices, sent now when they only reach the console (the demo's
+    e-mail and SMS backends): the outbox then shows sent e-mails and SMS beside the inbox
+    messages. With a real mail server or SMS provider configured they stay pending, for the
+    worker; the demo never mails its made-up addresses by itself."""
+    console = settings.EMAIL_BACKEND.rsplit(".", 2)[-2] in ("console", "locmem")
+    if not (console and settings.SMS_BACKEND == "notices.sms.ConsoleSmsBackend"):
+        return
+    keys = [f"order_event:{pk}" for pk in fulfilment.events.values_list("pk", flat=True)]
+    for notice in Notice.objects.filter(event_key__in=keys, status=Notice.Status.PENDING):
+        notice_send(notice_id=notice.pk)
 
 
 def _settled_order(*, staff, buyer, store, honey, tongcao) -> None:

@@ -262,3 +262,19 @@ def operations(schema):
         for method, operation in item.items():
             if method in HTTP_METHODS:
                 yield path, method, operation
+
+
+def deliver_mail(*event_types: str):
+    """Send the outbox's pending e-mails (of these event types, or all) now, as the worker
+    would, and answer Django's test mail outbox (one message per recipient)."""
+    from django.core import mail
+
+    from notices.models import Notice
+    from notices.services import notice_send
+
+    pending = Notice.objects.filter(channel="email", status="pending").order_by("pk")
+    if event_types:
+        pending = pending.filter(event_type__in=event_types)
+    for notice_id in pending.values_list("pk", flat=True):
+        notice_send(notice_id=notice_id)
+    return mail.outbox

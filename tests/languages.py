@@ -54,6 +54,7 @@ WALKED = {
     "tests/buyers/test_api.py",
     "tests/logistics/test_api.py",
     "tests/logistics/test_exports.py",
+    "tests/notices/test_api.py",
     "tests/orders/test_access.py",
     "tests/orders/test_api_fulfilments.py",
     "tests/orders/test_exports.py",

@@ -21,6 +21,17 @@ ALLOWED = {
     "payments": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
     "logistics": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
     "partners": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
+    # The outbox hears every app below it through backend.outbox, and reads their rows.
+    "notices": {
+        "backend",
+        "accounts",
+        "suppliers",
+        "buyers",
+        "products",
+        "orders",
+        "payments",
+        "logistics",
+    },
     "demo": {
         "backend",
         "accounts",
@@ -31,6 +42,7 @@ ALLOWED = {
         "payments",
         "logistics",
         "partners",
+        "notices",
     },
 }
 

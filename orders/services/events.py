@@ -6,6 +6,7 @@ kind of row in one table, and orders needs to know nothing of who writes them.""
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from backend import outbox
 
 from ..models import EventKind, Fulfilment, Order, OrderEvent
 
@@ -17,7 +18,7 @@ def fulfilment_event_record(
     the fulfilment's lock (order → fulfilment), inside its own transaction."""
     if kind == EventKind.STATUS or kind not in EventKind.values:
         raise ValueError(f"not an event kind beside the lifecycle: {kind!r}")
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order_id=fulfilment.order_id,
         fulfilment=fulfilment,
         actor=actor,
@@ -26,6 +27,8 @@ def fulfilment_event_record(
         kind=kind,
         note=note[:500],
     )
+    outbox.record("order_event", [event])
+    return event
 
 
 def order_flag_payment_overdue(*, order: Order, note: str) -> bool:
@@ -33,7 +36,7 @@ def order_flag_payment_overdue(*, order: Order, note: str) -> bool:
     already (the unique constraint decides when two runs race)."""
     try:
         with transaction.atomic():
-            OrderEvent.objects.create(
+            event = OrderEvent.objects.create(
                 order=order,
                 kind=EventKind.PAYMENT_OVERDUE,
                 actor=None,
@@ -41,6 +44,7 @@ def order_flag_payment_overdue(*, order: Order, note: str) -> bool:
                 to_status=order.status,
                 note=note[:500],
             )
+            outbox.record("order_event", [event])
     except IntegrityError:
         return False
     return True

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from backend import formatting
+from backend import formatting, outbox
 from backend.errors import Forbidden
 from backend.money import MAX_AMOUNT, round_fen
 from buyers.models import Store
@@ -302,6 +302,7 @@ def _write_order(
             )
     OrderLine.objects.bulk_create(order_lines)
     OrderEvent.objects.bulk_create(events)
+    outbox.record("order_event", events)  # its notices, in this transaction
     return order, fulfilments, order_lines
 
 

@@ -4,17 +4,17 @@ purchasing team is told whatever it did not get as asked."""
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from backend import formatting
+from backend import formatting, outbox
 from backend.errors import DomainError
 from backend.formatting import message
 from backend.integrity import violated_constraint
@@ -32,29 +32,22 @@ WEEK = datetime.timedelta(days=7)
 Outcome = StandingOrderRun.Outcome
 
 
-def _notify_team(standing: StandingOrder, subject: str, body: str) -> None:
-    """E-mail the organisation's members that have an address (console on the embedded
-    default), each in the language of their account: ``subject`` and ``body`` are lazy
-    messages (backend.formatting.message), read once per language. Sent after commit, so a
-    rolled-back run tells nobody anything."""
-    by_language: dict[str, list[str]] = {}
-    for m in standing.organisation.memberships.select_related("user").order_by("user_id"):
-        if m.user.email and m.user.is_active:
-            by_language.setdefault(m.user.language_for_notices, []).append(m.user.email)
-    if not by_language:
-        return
+@dataclass(frozen=True)
+class StandingReport:
+    """What the purchasing team is told about a standing order, through the outbox (its
+    members' inboxes and e-mail, each in the reader's language): ``subject`` and ``body``
+    are lazy messages (backend.formatting.message), read once per reader. ``key`` names the
+    cause, so it is told once."""
 
-    def send():
-        messages = []
-        for language, recipients in sorted(by_language.items()):
-            with translation.override(language):
-                messages.append((str(subject), str(body), None, recipients))
-        try:
-            send_mass_mail(messages, fail_silently=False)
-        except Exception:
-            logger.exception("could not e-mail about standing order %s", standing.pk)
+    standing: StandingOrder
+    key: str
+    subject: object
+    body: object
 
-    transaction.on_commit(send)
+
+def _notify_team(standing: StandingOrder, subject, body, *, key: str) -> None:
+    """Written with the run, in its transaction: a rolled-back run tells nobody anything."""
+    outbox.record("standing_order_report", [StandingReport(standing, key, subject, body)])
 
 
 def _creators_language(standing: StandingOrder):
@@ -78,7 +71,7 @@ def _notify_run(run: StandingOrderRun, body) -> None:
             "period": formatting.date(run.period),
         },
     )
-    _notify_team(run.standing_order, subject, body)
+    _notify_team(run.standing_order, subject, body, key=f"standing_run:{run.pk}")
 
 
 def why_stopped(standing: StandingOrder) -> str:
@@ -104,7 +97,7 @@ def _stop(standing: StandingOrder, reason: str) -> None:
             ),
             {"standing": standing.pk, "reason": reason},
         )
-        _notify_team(standing, subject, body)
+        _notify_team(standing, subject, body, key=f"standing_order:{standing.pk}:stopped")
 
 
 def _policy(standing: StandingOrder) -> StandingRun:
@@ -235,7 +228,8 @@ def _record_missed(standing: StandingOrder, periods: list[datetime.date]) -> int
                     ),
                 },
             )
-            _notify_team(standing, subject, text)
+            key = f"standing_order:{standing.pk}:missed:{recorded[0].isoformat()}"
+            _notify_team(standing, subject, text, key=key)
     return len(recorded)
 
 

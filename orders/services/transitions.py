@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from backend import outbox
 from backend.errors import Conflict
 from backend.money import round_fen
 from products import stock
@@ -71,7 +72,11 @@ def _lock(fulfilment_id: int) -> Fulfilment:
 
 
 def _lock_order(order_id: int) -> Order:
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("organisation", "store")
+        .get(pk=order_id)
+    )
     _lock_parts(order)
     return order
 
@@ -126,6 +131,7 @@ def _save(
             fulfilment.subtotal, fulfilment.updated_at = subtotal, now
             changed_parts.append(fulfilment)
     OrderEvent.objects.bulk_create(events)
+    outbox.record("order_event", events)  # its notices, in this transaction
     if changed_lines:
         OrderLine.objects.bulk_update(changed_lines.values(), ["line_total", *line_fields])
     Fulfilment.objects.bulk_update(

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from backend import outbox
 from backend.errors import Conflict, DomainError
 from backend.formatting import money
 from backend.money import MAX_AMOUNT
@@ -188,6 +189,8 @@ def _allocate(transfer: BankTransfer, allocations: list[AllocationRequest], fiel
         payment.amount = payment.amount_collected
         payment.status = Payment.Status.COLLECTED
         payment.save(update_fields=["amount_collected", "amount", "status", "updated_at"])
+        payment.order = order
+        outbox.record("payment_received", [payment])
         remainder -= amount
         # Matching moves the organisation's credit onto the order it pays.
         ledger_post(
@@ -384,6 +387,7 @@ def refund_apply(*, refund: Refund, status: str, reference: str = "") -> Refund:
 def _refund_succeeded(refund: Refund, payment: Payment) -> None:
     refund.status = Refund.Status.SUCCEEDED
     refund.save(update_fields=["status", "updated_at"])
+    outbox.record("refund_paid", [refund])
     payment.amount_refunded += refund.amount
     payment.save(update_fields=["amount_refunded", "updated_at"])
     order = payment.order

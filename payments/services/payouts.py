@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from backend import outbox
 from backend.errors import Conflict
 
 from ..ledger import Posting, Transaction, ledger_post, ledger_post_many
@@ -83,6 +84,7 @@ def bank_batch_mark_paid(*, batch: BankBatch, user: User) -> BankBatch:
     Statement.objects.filter(payout__batch=batch).update(
         status=Statement.Status.PAID, paid_at=now, failure_reason=""
     )
+    outbox.record("statement_paid", [p.statement for p in payouts])
     ledger_post_many(
         transactions=[
             Transaction(

@@ -519,6 +519,47 @@ delivery-notes/xlsx/                POST   401   405   405   405   405   405   4
 delivery-notes/xlsx/                PUT    401   405   405   405   405   405   405   405
 delivery-notes/xlsx/                PATCH  401   405   405   405   405   405   405   405
 delivery-notes/xlsx/                DELETE 401   405   405   405   405   405   405   405
+notices/                            GET    401   200   200   200   200   200   200   200
+notices/                            POST   401   405   405   405   405   405   405   405
+notices/                            PUT    401   405   405   405   405   405   405   405
+notices/                            PATCH  401   405   405   405   405   405   405   405
+notices/                            DELETE 401   405   405   405   405   405   405   405
+
+notices/{notice}/                   GET    401   404   404   404   200   404   404   404
+notices/{notice}/                   POST   401   405   405   405   405   405   405   405
+notices/{notice}/                   PUT    401   405   405   405   405   405   405   405
+notices/{notice}/                   PATCH  401   405   405   405   405   405   405   405
+notices/{notice}/                   DELETE 401   405   405   405   405   405   405   405
+
+notices/{notice}/read/              GET    401   405   405   405   405   405   405   405
+notices/{notice}/read/              POST   401   404   404   404   200   404   404   404
+notices/{notice}/read/              PUT    401   405   405   405   405   405   405   405
+notices/{notice}/read/              PATCH  401   405   405   405   405   405   405   405
+notices/{notice}/read/              DELETE 401   405   405   405   405   405   405   405
+
+notices/read-all/                   GET    401   405   405   405   405   405   405   405
+notices/read-all/                   POST   401   200   200   200   200   200   200   200
+notices/read-all/                   PUT    401   405   405   405   405   405   405   405
+notices/read-all/                   PATCH  401   405   405   405   405   405   405   405
+notices/read-all/                   DELETE 401   405   405   405   405   405   405   405
+
+outbox/                             GET    401   200   403   403   403   403   403   403
+outbox/                             POST   401   405   403   403   403   403   403   403
+outbox/                             PUT    401   405   403   403   403   403   403   403
+outbox/                             PATCH  401   405   403   403   403   403   403   403
+outbox/                             DELETE 401   405   403   403   403   403   403   403
+
+outbox/{outbox}/                    GET    401   200   403   403   403   403   403   403
+outbox/{outbox}/                    POST   401   405   403   403   403   403   403   403
+outbox/{outbox}/                    PUT    401   405   403   403   403   403   403   403
+outbox/{outbox}/                    PATCH  401   405   403   403   403   403   403   403
+outbox/{outbox}/                    DELETE 401   405   403   403   403   403   403   403
+
+outbox/{outbox}/replay/             GET    401   405   403   403   403   403   403   403
+outbox/{outbox}/replay/             POST   401   409   403   403   403   403   403   403
+outbox/{outbox}/replay/             PUT    401   405   403   403   403   403   403   403
+outbox/{outbox}/replay/             PATCH  401   405   403   403   403   403   403   403
+outbox/{outbox}/replay/             DELETE 401   405   403   403   403   403   403   403
 
 delivery-notes/{fulfilment}/        GET    401   200   200   404   200   200   404   200
 delivery-notes/{fulfilment}/        POST   401   405   405   405   405   405   405   405

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import PartnerApiKey, User
 from buyers.models import Membership
 from logistics.services import runs_plan, schedule_create, shipment_record
+from notices.models import Notice
 from orders.services import transitions
 from orders.services.imports import purchase_import_preview
 from orders.services.standing import standing_order_create
@@ -166,6 +167,10 @@ def build_world() -> tuple[dict, dict]:
         "run": travelling.run_assignment.run_id,
         "shipment": shipment.pk,
         "purchase_import": purchase_list.pk,
+        # The purchaser's inbox notice of the first order; a notice still to send (an SMS to
+        # the manager), which staff cannot replay: it has not failed.
+        "notice": Notice.objects.filter(user=purchaser, channel="inbox").earliest("pk").pk,
+        "outbox": Notice.objects.filter(status="pending").earliest("pk").pk,
     }
 
     key, plain = PartnerApiKey.objects.create_key(user=partner, name="access table")

@@ -58,6 +58,8 @@ def test_beat_schedule_names_only_registered_tasks():
         "accounts.tasks.purge_expired_tokens",
         "orders.tasks.expire_reservations",
         "orders.tasks.place_standing_orders",
+        "notices.tasks.sweep_notices",
+        "notices.tasks.send_reminders",
         "payments.tasks.settle_completed_fulfilments",
         "payments.tasks.flag_overdue_orders",
         "payments.tasks.lower_card_payments",

@@ -146,6 +146,18 @@ def test_a_delivery_run_with_its_manifest(demo, anon):
     ]
 
 
+def test_a_few_notices_were_sent_to_the_console(demo):
+    """The travelling part's notices: in the manager's and buyers' inboxes, and sent as SMS
+    to the console backend (demo people have no e-mail addresses)."""
+    from notices.models import Notice
+
+    sent = Notice.objects.filter(status="sent")
+    assert {"inbox", "sms"} <= set(sent.values_list("channel", flat=True))
+    manager_inbox = sent.filter(user__phone="+8613800000002", channel="inbox")
+    assert "fulfilment.assigned_to_run" in set(manager_inbox.values_list("event_type", flat=True))
+    assert all(n.subject and n.body for n in sent)
+
+
 def test_every_lot_is_traced_to_households_of_its_cooperative(demo):
     assert Lot.objects.exists()
     for lot in Lot.objects.select_related("listing"):

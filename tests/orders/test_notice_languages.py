@@ -13,6 +13,7 @@ from accounts.models import User
 from buyers.models import Membership
 from orders.models import StandingOrderRun
 from orders.services.standing import standing_order_run, standing_orders_place_due
+from tests.conftest import deliver_mail
 from tests.factories import ListingFactory, MembershipFactory
 from tests.languages import CJK
 from tests.orders.test_standing import make_standing
@@ -22,17 +23,22 @@ Outcome = StandingOrderRun.Outcome
 
 @pytest.fixture
 def bilingual_team(organisation, purchaser_user):
-    """The purchaser reads Chinese; an approver has no preference (the default, English)."""
+    """The purchaser reads Chinese; an approver chose English."""
     User.objects.filter(pk=purchaser_user.pk).update(email="caigou@example.cn", language="zh-hans")
     purchaser_user.refresh_from_db()
     MembershipFactory(
-        organisation=organisation, role=Membership.Role.APPROVER, user__email="shenpi@example.cn"
+        organisation=organisation,
+        role=Membership.Role.APPROVER,
+        user__email="shenpi@example.cn",
+        user__language="en",
     )
     return purchaser_user
 
 
 def by_recipient() -> dict[str, mail.EmailMessage]:
-    return {to: message for message in mail.outbox for to in message.to}
+    """The standing-order reports, sent through the outbox: one e-mail per reader."""
+    sent = deliver_mail("standing_order.report")
+    return {to: message for message in sent for to in message.to}
 
 
 @pytest.mark.django_db
