@@ -10,6 +10,8 @@ would write it. SQLite has no data-modifying CTEs: there the ORM writes them (th
 default). tests/orders/test_order_rows.py holds the two ways to the same rows.
 """
 
+import functools
+
 from django.db import connection
 from django.db.models import Model
 
@@ -40,9 +42,9 @@ def order_rows_insert(
         OrderLine.objects.bulk_create(lines)
         OrderEvent.objects.bulk_create(events)
         return
-    sql, params = _statement(order=order, fulfilments=fulfilments, lines=lines, events=events)
+    params = _params(order=order, fulfilments=fulfilments, lines=lines, events=events)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_statement(len(fulfilments), len(lines), len(events)), params)
         returned = cursor.fetchall()
     by_cooperative = {fulfilment.cooperative_id: fulfilment for fulfilment in fulfilments}
     lines_by_listing = {line.listing_id: line for line in lines}
@@ -68,8 +70,24 @@ def order_rows_insert(
                     setattr(row, field.name, related)  # as bulk_create does: keeps the cache
 
 
-def _fields(model: type[Model]):
-    return [field for field in model._meta.concrete_fields if not field.primary_key]
+# Columns each new row takes from a row written before it in the same statement.
+_JOINS = {
+    Order: {},
+    Fulfilment: {"order_id": "new_order.id"},
+    OrderLine: {"order_id": "new_order.id", "fulfilment_id": "new_fulfilments.id"},
+    OrderEvent: {"order_id": "new_order.id", "fulfilment_id": "new_fulfilments.id"},
+}
+
+
+@functools.cache
+def _fields(model: type[Model]) -> tuple:
+    return tuple(field for field in model._meta.concrete_fields if not field.primary_key)
+
+
+@functools.cache
+def _own_fields(model: type[Model]) -> tuple:
+    """The fields whose values come with the row (not from a row written before it)."""
+    return tuple(field for field in _fields(model) if field.attname not in _JOINS[model])
 
 
 def _values(row: Model, fields) -> list:
@@ -79,70 +97,58 @@ def _values(row: Model, fields) -> list:
     ]
 
 
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+def _params(*, order, fulfilments, lines, events) -> list:
+    params = _values(order, _own_fields(Order))
+    for fulfilment in fulfilments:
+        params += _values(fulfilment, _own_fields(Fulfilment))
+    for model, rows in ((OrderLine, lines), (OrderEvent, events)):
+        own = _own_fields(model)
+        for row in rows:  # the cooperative whose fulfilment the row joins
+            params.append(row.fulfilment.cooperative_id)
+            params += _values(row, own)
+    return params
 
 
-def _insert_from(model, rows, *, joins: dict[str, str], key=None, returning: str):
-    """INSERT … SELECT of ``rows`` as typed VALUES, the columns named in ``joins`` taken from
-    the rows written before them. With ``key`` (a row's cooperative), each row joins the
-    fulfilment written for that cooperative."""
+def _columns(model: type[Model]) -> str:
     quote = connection.ops.quote_name
-    fields = _fields(model)
-    own = [field for field in fields if field.attname not in joins]
+    columns = ", ".join(quote(field.column) for field in _fields(model))
+    return f"{quote(model._meta.db_table)} ({columns})"
+
+
+def _insert_from(model, count: int, *, returning: str) -> str:
+    """INSERT … SELECT of ``count`` rows as typed VALUES, the columns in _JOINS taken from the
+    rows written before them. Lines and events come with their cooperative's id, and join
+    the fulfilment written for it."""
+    joins, own = _JOINS[model], _own_fields(model)
     casts = [f"CAST(%s AS {field.db_type(connection)})" for field in own]
     names = [f"v{i}" for i in range(len(own))]
     source = "new_order"
-    if key is not None:
+    if "fulfilment_id" in joins:
         casts, names = ["CAST(%s AS bigint)", *casts], ["v_key", *names]
         source += " JOIN new_fulfilments ON new_fulfilments.cooperative_id = v.v_key"
     selected = [
         joins[field.attname] if field.attname in joins else f"v.v{own.index(field)}"
-        for field in fields
+        for field in _fields(model)
     ]
-    row_sql = f"({', '.join(casts)})"
-    params = []
-    for row in rows:
-        if key is not None:
-            params.append(key(row))
-        params += _values(row, own)
-    sql = (
-        f"INSERT INTO {_table(model)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT {', '.join(selected)} FROM (VALUES {', '.join([row_sql] * len(rows))}) "
-        f"AS v({', '.join(names)}) CROSS JOIN {source} RETURNING {returning}"
+    row = f"({', '.join(casts)})"
+    return (
+        f"INSERT INTO {_columns(model)} SELECT {', '.join(selected)} "
+        f"FROM (VALUES {', '.join([row] * count)}) AS v({', '.join(names)}) "
+        f"CROSS JOIN {source} RETURNING {returning}"
     )
-    return sql, params
 
 
-def _statement(*, order, fulfilments, lines, events) -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    order_fields = _fields(Order)
+@functools.lru_cache(maxsize=256)
+def _statement(fulfilments: int, lines: int, events: int) -> str:
+    """The statement for so many rows, built once (its text depends on nothing else)."""
     order_sql = (
-        f"INSERT INTO {_table(Order)} ({', '.join(quote(f.column) for f in order_fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(order_fields))}) RETURNING id"
+        f"INSERT INTO {_columns(Order)} VALUES ({', '.join(['%s'] * len(_fields(Order)))}) "
+        "RETURNING id"
     )
-    fulfilment_sql, fulfilment_params = _insert_from(
-        Fulfilment,
-        fulfilments,
-        joins={"order_id": "new_order.id"},
-        returning="id, cooperative_id",
-    )
-    joins = {"order_id": "new_order.id", "fulfilment_id": "new_fulfilments.id"}
-    line_sql, line_params = _insert_from(
-        OrderLine,
-        lines,
-        joins=joins,
-        key=lambda line: line.fulfilment.cooperative_id,
-        returning="id, listing_id",
-    )
-    event_sql, event_params = _insert_from(
-        OrderEvent,
-        events,
-        joins=joins,
-        key=lambda event: event.fulfilment.cooperative_id,
-        returning="id, fulfilment_id",
-    )
-    sql = (
+    fulfilment_sql = _insert_from(Fulfilment, fulfilments, returning="id, cooperative_id")
+    line_sql = _insert_from(OrderLine, lines, returning="id, listing_id")
+    event_sql = _insert_from(OrderEvent, events, returning="id, fulfilment_id")
+    return (
         f"WITH new_order AS ({order_sql}), new_fulfilments AS ({fulfilment_sql}), "
         f"new_lines AS ({line_sql}), new_events AS ({event_sql}) "
         "SELECT 'o', id, NULL FROM new_order "
@@ -150,5 +156,3 @@ def _statement(*, order, fulfilments, lines, events) -> tuple[str, list]:
         "UNION ALL SELECT 'l', id, listing_id FROM new_lines "
         "UNION ALL SELECT 'e', id, fulfilment_id FROM new_events"
     )
-    params = [*_values(order, order_fields), *fulfilment_params, *line_params, *event_params]
-    return sql, params
