@@ -97,7 +97,8 @@ class OrderViewSet(
             )
             return self._placed(result)
 
-        return idempotent(request, place)
+        # Written first: placing is all database work, so a replay may do it and roll back.
+        return idempotent(request, place, look_first=False)
 
     @extend_schema(
         summary=gettext_lazy("Cancel an order"), request=ReasonSerializer, responses=OrderSerializer
@@ -132,6 +133,7 @@ class OrderViewSet(
         return idempotent(
             request,
             lambda: self._placed(placement.order_reorder(order=source, user=request.user)),
+            look_first=False,
         )
 
     def _export(self) -> list[list]:

@@ -25,6 +25,7 @@ from ..access import check_orders_for_organisation
 from ..exceptions import BelowMinimumOrderValue, InsufficientStock
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderEvent, OrderLine
 from ..selectors import attach_prefetched
+from .order_rows import order_rows_insert
 from .policies import BuyerRequest, Findings, LineRequest, Part, StandingRun
 
 # Orders are for goods in stock or soon harvested; a date further ahead is a typo.
@@ -260,7 +261,7 @@ def _write_order(
     needs_approval = threshold is not None and total > threshold and approved_by is None
     status = FulfilmentStatus.PENDING_APPROVAL if needs_approval else FulfilmentStatus.PLACED
     now = timezone.now()
-    order = Order.objects.create(
+    order = Order(
         organisation=organisation,
         store=store,
         placed_by=user,
@@ -274,7 +275,7 @@ def _write_order(
         reorder_of=reorder_of,
         standing_order=standing_order,
     )
-    fulfilments = Fulfilment.objects.bulk_create(
+    fulfilments = [
         Fulfilment(
             order=order,
             cooperative=part.cooperative,
@@ -283,7 +284,7 @@ def _write_order(
             released_at=None if needs_approval else now,
         )
         for part in parts
-    )
+    ]
     order_lines, events = [], []
     for part, fulfilment in zip(parts, fulfilments, strict=True):
         events.append(OrderEvent(order=order, fulfilment=fulfilment, actor=user, to_status=status))
@@ -300,8 +301,7 @@ def _write_order(
                     line_total=line_total,
                 )
             )
-    OrderLine.objects.bulk_create(order_lines)
-    OrderEvent.objects.bulk_create(events)
+    order_rows_insert(order=order, fulfilments=fulfilments, lines=order_lines, events=events)
     outbox.record("order_event", events)  # its notices, in this transaction
     return order, fulfilments, order_lines
 
