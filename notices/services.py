@@ -59,7 +59,7 @@ def _formatted(params: dict) -> dict:
 
 
 PLACEHOLDERS = ("order", "organisation", "store", "cooperative", "total", "amount", "date")
-PLACEHOLDERS += ("note", "run", "subject", "body")
+PLACEHOLDERS += ("note", "run", "subject", "body", "url")
 
 
 def render(event: Event, language: str) -> tuple[str, str, dict]:
@@ -81,7 +81,7 @@ def notify(*, events: Iterable[Event]) -> list[Notice]:
     rows: dict[tuple[str, str, str], Notice] = {}
     texts: dict[tuple[str, str], tuple[str, str, dict]] = {}
     for event in events:
-        for group, wanted in catalog.TABLE[event.type].items():
+        for group, wanted in event.groups().items():
             for recipient in resolve(group, event):
                 for channel in sorted(wanted):
                     if channel == catalog.EMAIL and not (recipient.user and recipient.user.email):
@@ -209,6 +209,11 @@ def notice_send(*, notice_id: int) -> str:
         )
         if retry_in is not None:
             transaction.on_commit(lambda: queue([notice.pk], countdown=retry_in))
+        # A channel that keeps score of its recipient (a webhook endpoint's failures in a row)
+        # hears each notice's final outcome once: sent, or failed after its last try.
+        settled = getattr(channel, "settled", None)
+        if settled is not None and notice.status != Notice.Status.PENDING:
+            settled(notice, attempt)
     return notice.status
 
 

@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from backend import serializers
 from backend.relations import ScopedPrimaryKeyRelatedField
 from buyers.selectors import organisation_choices
+from notices import catalog
 
-from . import events, selectors
+from . import selectors
 from .models import WebhookEndpoint
 
 
@@ -60,18 +61,18 @@ class PartnerKeyCreatedSerializer(PartnerKeySerializer):
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "string", "enum": list(events.BUYER_EVENT_TYPES)},
+        "items": {"type": "string", "enum": list(catalog.BUYER_SUBSCRIBABLE)},
         "minItems": 1,
-        "maxItems": len(events.BUYER_EVENT_TYPES),
+        "maxItems": len(catalog.BUYER_SUBSCRIBABLE),
         "uniqueItems": True,
     }
 )
 class EventTypesField(serializers.ListField):
     def __init__(self, **kwargs):
         super().__init__(
-            child=serializers.ChoiceField(choices=events.BUYER_EVENT_TYPES),
+            child=serializers.ChoiceField(choices=catalog.BUYER_SUBSCRIBABLE),
             min_length=1,
-            max_length=len(events.BUYER_EVENT_TYPES),
+            max_length=len(catalog.BUYER_SUBSCRIBABLE),
             **kwargs,
         )
 
