@@ -23,13 +23,12 @@ from . import catalog
 class GroupResolver(Protocol):
     """What another app registers for a group only it knows (partners: partner_systems)."""
 
-    def query(self, scopes: set[int]) -> QuerySet:
-        """Rows of the scopes (organisation ids), annotated ``r_scope`` (int), ``r_id``
-        (int) and ``r_extra`` (text the resolver reads back in ``keys``); one SELECT, which
-        the outbox unites with the people's."""
+    key_prefix: str  # recipient keys are prefix + id, e.g. "webhook:12"
 
-    def keys(self, event_type: str, rows: list[tuple[int, str]]) -> list[str]:
-        """The recipient keys among (id, extra) rows of the event's scope."""
+    def query(self, scopes: set[int]) -> QuerySet:
+        """One SELECT of the scopes' (organisation ids') recipients, annotated ``r_scope``
+        (int), ``r_id`` (int) and ``r_extra`` (text: a JSON array of the event types each
+        takes); the outbox unites it with the people's SELECTs."""
 
 
 # A plain callable ``(event_type, event) -> keys`` still works (one query per event).
@@ -37,14 +36,17 @@ Resolver = GroupResolver | Callable[[str, object], list[str]]
 _resolvers: dict[str, Resolver] = {}
 
 
-def register_resolver(group: str, resolver: Resolver) -> None:
+def register_resolver(group: str, resolver: Resolver) -> Resolver | None:
+    """Register (or replace, answering the one replaced) the group's resolver."""
     if group not in catalog.GROUPS:
         raise ValueError(f"not a recipient group: {group!r}")
+    replaced = _resolvers.get(group)
     _resolvers[group] = resolver
+    return replaced
 
 
-def unregister_resolver(group: str) -> None:
-    _resolvers.pop(group, None)
+def unregister_resolver(group: str) -> Resolver | None:
+    return _resolvers.pop(group, None)
 
 
 @dataclass(frozen=True)
@@ -71,29 +73,15 @@ class Resolution:
         scopes: dict[str, set] = {}
         for event in events:
             for group in event.groups():
-                scope = _scope(group, event)
+                scope = scope_of(group, event)
                 if scope is not None:
                     scopes.setdefault(group, set()).add(scope)
         for group, ids in scopes.items():
             for scope in ids:
                 self._people[(group, scope)] = []
-        system_scopes = scopes.pop(catalog.PARTNER_SYSTEMS, set())
-        selects = [_people_query(group, ids) for group, ids in scopes.items()]
-        resolver = _resolvers.get(catalog.PARTNER_SYSTEMS)
-        batched = resolver is not None and hasattr(resolver, "query")
-        if system_scopes and batched:
-            selects.append(
-                resolver.query(system_scopes)
-                .annotate(
-                    r_group=_text(catalog.PARTNER_SYSTEMS),
-                    r_language=_text(""),
-                    r_email=_text(""),
-                )
-                .values_list(*COLUMNS)
-            )
-        if not selects:
+        union = union_query(scopes)
+        if union is None:
             return
-        union = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
         for group, scope, pk, language, email, extra in sorted(union, key=lambda r: r[2]):
             if group == catalog.PARTNER_SYSTEMS:
                 self._systems.setdefault(scope, []).append((pk, extra))
@@ -108,11 +96,15 @@ class Resolution:
                 return []
             if hasattr(resolver, "query"):
                 rows = self._systems.get(event.organisation_id, [])
-                keys = resolver.keys(event.type, rows) if rows else []
+                keys = [
+                    f"{resolver.key_prefix}{pk}"
+                    for pk, extra in rows
+                    if event.type in subscriptions(extra)
+                ]
             else:
                 keys = resolver(event.type, event)
             return [Recipient(key) for key in keys]
-        scope = _scope(group, event)
+        scope = scope_of(group, event)
         if scope is None:
             return []
         if (group, scope) not in self._people:  # an event outside the batch: ask for it alone
@@ -141,7 +133,42 @@ class _Alone:
         return [self.group]
 
 
-def _scope(group: str, event):
+def union_query(scopes: dict[str, set]) -> QuerySet | None:
+    """ONE statement: every recipient of every group in its scopes, as rows of COLUMNS (a
+    UNION ALL of one SELECT per group). The partner systems' group takes part only through a
+    registered GroupResolver."""
+    scopes = dict(scopes)
+    system_scopes = scopes.pop(catalog.PARTNER_SYSTEMS, set())
+    selects = [_people_query(group, ids) for group, ids in scopes.items()]
+    resolver = _resolvers.get(catalog.PARTNER_SYSTEMS)
+    if system_scopes and resolver is not None and hasattr(resolver, "query"):
+        selects.append(
+            resolver.query(system_scopes)
+            .annotate(
+                r_group=_text(catalog.PARTNER_SYSTEMS),
+                r_language=_text(""),
+                r_email=_text(""),
+            )
+            .values_list(*COLUMNS)
+        )
+    if not selects:
+        return None
+    return selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
+
+
+def batched(group: str) -> bool:
+    """Whether the group is answered by the union (not by a per-event callable)."""
+    resolver = _resolvers.get(group)
+    return group != catalog.PARTNER_SYSTEMS or resolver is None or hasattr(resolver, "query")
+
+
+def key_prefix(group: str) -> str:
+    if group == catalog.PARTNER_SYSTEMS:
+        return getattr(_resolvers.get(group), "key_prefix", "")
+    return "user:"
+
+
+def scope_of(group: str, event):
     """What the group is of: the organisation, the cooperative, or all (staff: 0)."""
     if group in (catalog.BUYER_MEMBERS, catalog.BUYER_APPROVERS, catalog.PARTNER_SYSTEMS):
         return event.organisation_id
@@ -186,7 +213,7 @@ def _people_query(group: str, scopes: set) -> QuerySet:
             r_language=F("user__language"),
             r_email=F("user__email"),
         )
-    return rows.annotate(r_group=_text(group), r_extra=_text("")).order_by().values_list(*COLUMNS)
+    return rows.annotate(r_group=_text(group), r_extra=_text("[]")).order_by().values_list(*COLUMNS)
 
 
 def subscriptions(extra: str) -> list[str]:

@@ -7,7 +7,6 @@ from django.db.models.functions import Cast
 
 from notices import catalog
 from notices.channels import FAILED, Attempt
-from notices.recipients import subscriptions
 
 from . import services, transport
 from .models import WebhookEndpoint
@@ -80,7 +79,9 @@ class WebhookChannel:
 
 class PartnerSystems:
     """The ``partner_systems`` group: the active endpoints of the event's buyer organisation
-    subscribed to its type. Asked in the outbox's one query (notices.recipients)."""
+    subscribed to its type. Asked in the outbox's one statement (notices.recipients)."""
+
+    key_prefix = PREFIX
 
     def query(self, scopes: set[int]):
         return (
@@ -92,6 +93,3 @@ class PartnerSystems:
             )
             .order_by()
         )
-
-    def keys(self, event_type: str, rows: list[tuple[int, str]]) -> list[str]:
-        return [recipient_key(pk) for pk, extra in rows if event_type in subscriptions(extra)]
