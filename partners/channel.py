@@ -9,19 +9,8 @@ from notices import catalog
 from notices.channels import FAILED, Attempt
 
 from . import services, transport
+from .keys import PREFIX, endpoint_id_of
 from .models import WebhookEndpoint
-
-PREFIX = "webhook:"
-
-
-def recipient_key(endpoint_id: int) -> str:
-    return f"{PREFIX}{endpoint_id}"
-
-
-def endpoint_id_of(key: str) -> int | None:
-    if not key.startswith(PREFIX) or not key[len(PREFIX) :].isdigit():
-        return None
-    return int(key[len(PREFIX) :])
 
 
 class WebhookChannel:

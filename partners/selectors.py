@@ -3,8 +3,11 @@
 from django.db.models import QuerySet
 
 from accounts.models import PartnerApiKey, User
+from notices import catalog
+from notices.models import Notice
 
 from . import access
+from .keys import recipient_key
 from .models import WebhookEndpoint
 
 
@@ -50,3 +53,10 @@ def approvers_to_tell(*, organisation_id: int) -> QuerySet[User]:
         .exclude(email="")
         .order_by("pk")
     )
+
+
+def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[Notice]:
+    """The outbox's notices to this endpoint, newest first: its delivery log."""
+    return Notice.objects.filter(
+        channel=catalog.WEBHOOK, recipient_key=recipient_key(endpoint.pk)
+    ).order_by("-id")
