@@ -42,19 +42,6 @@ def webhook_endpoints_for(organisation_id: int, event_type: str) -> list[Webhook
     ]
 
 
-def approvers_to_tell(*, organisation_id: int) -> QuerySet[User]:
-    """The organisation's active approvers with an e-mail address."""
-    return (
-        User.objects.filter(
-            buyer_membership__organisation_id=organisation_id,
-            buyer_membership__role="approver",
-            is_active=True,
-        )
-        .exclude(email="")
-        .order_by("pk")
-    )
-
-
 def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[Notice]:
     """The outbox's notices to this endpoint, newest first: its delivery log."""
     return Notice.objects.filter(

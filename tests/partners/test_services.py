@@ -117,3 +117,11 @@ def test_endpoints_for_an_event_are_the_active_subscribed_ones(
     )
     add(other_organisation, ["order.placed"])
     assert selectors.webhook_endpoints_for(organisation.pk, "order.placed") == [placed, both]
+
+    # The outbox's partner systems' group (one SELECT in its statement) answers the same.
+    from notices.events import Event
+    from notices.recipients import Resolution
+
+    event = Event(key="k", type="order.placed", organisation_id=organisation.pk)
+    keys = [r.key for r in Resolution([event])(catalog.PARTNER_SYSTEMS, event)]
+    assert keys == [f"webhook:{placed.pk}", f"webhook:{both.pk}"]
