@@ -386,6 +386,7 @@ SPECTACULAR_SETTINGS = {
         "PayoutRailEnum": "payments.models.PayoutRail",
         "RefundReasonEnum": "payments.models.Refund.Reason",
         "RefundStatusEnum": "payments.models.Refund.Status",
+        "NoticeStatusEnum": "notices.models.Notice.Status",
     },
 }
 

@@ -10,14 +10,13 @@ What it measures, on a database of its own ("<DATABASE_URL's database>_bench_not
    (REDIS_URL), sending e-mail over SMTP to a receiver this script runs on 127.0.0.1 (it
    speaks just enough SMTP to accept a message and counts them) and SMS to a file;
 3. places --orders orders through the service, one after another; each commits its outbox
-   rows (the manager's inbox, SMS and e-mail, the purchaser's inbox and e-mail) and queues
-   the three to send after commit;
+   rows (the manager's inbox, SMS and e-mail, the purchaser's inbox and e-mail, and a signed
+   webhook to the organisation's endpoint, an HTTP receiver on 127.0.0.1 that verifies each
+   signature: tests/partners/receiver.py) and queues the four to send after commit;
 4. waits until every queued notice is sent, and prints: notices delivered per second (from
-   the first order's commit to the last delivery), e-mails the receiver accepted, and the
-   delay from the event (the row written with the order) to delivery (the row marked sent
-   after the receiver's answer), p50 and p99, for e-mail and SMS.
-The webhook channel comes with the partners app; until it is registered, e-mail over SMTP
-is the networked channel measured here.
+   the first order's commit to the last delivery), e-mails and webhooks the receivers
+   accepted, and the delay from the event (the row written with the order) to delivery (the
+   row marked sent after the receiver's answer), p50 and p99, for e-mail, SMS and webhook.
 
 Not a test: the figures depend on the machine and what else runs on it.
 """
@@ -110,7 +109,22 @@ def seed():
         user__email="caigou@example.cn",
     ).user
     listing = ListingFactory(cooperative=cooperative, stock_on_hand=Decimal("1000000"))
-    return purchaser, store, listing
+    return purchaser, store, listing, organisation
+
+
+def add_endpoint(organisation, receiver):
+    """The organisation's system, subscribed to order.placed (created without the URL guard:
+    the receiver is on loopback, which the worker is allowed to reach here)."""
+    from partners.models import WebhookEndpoint
+    from partners.signing import new_secret
+
+    receiver.secret = new_secret()
+    return WebhookEndpoint.objects.create(
+        organisation=organisation,
+        url=receiver.url(),
+        event_types=["order.placed"],
+        secret=receiver.secret,
+    )
 
 
 def start_worker(workers: int, smtp_port: int, sms_path: Path) -> subprocess.Popen:
@@ -119,6 +133,7 @@ def start_worker(workers: int, smtp_port: int, sms_path: Path) -> subprocess.Pop
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "SMS_FILE_PATH": str(sms_path),
         "SMS_BACKEND": "notices.sms.ConsoleSmsBackend",
+        "PARTNER_WEBHOOKS_ALLOW_LOOPBACK": "true",
     }
     celery = Path(sys.executable).with_name("celery")
     return subprocess.Popen(
@@ -142,6 +157,7 @@ def main() -> int:
 
     from notices.models import Notice
     from tests.factories import place_order
+    from tests.partners import receiver as receivers
 
     smtp_port = free_port()
     sink = SmtpSink(smtp_port)
@@ -149,7 +165,9 @@ def main() -> int:
     sms_path = Path(settings.VAR_DIR) / "bench-notices-sms.jsonl"
     sms_path.parent.mkdir(exist_ok=True)
     sms_path.unlink(missing_ok=True)
-    purchaser, store, listing = seed()
+    purchaser, store, listing, organisation = seed()
+    receiver = receivers.start()
+    add_endpoint(organisation, receiver)
     worker = start_worker(args.workers, smtp_port, sms_path)
     try:
         time.sleep(3)  # the worker connects to the broker
@@ -168,6 +186,7 @@ def main() -> int:
         worker.terminate()
         worker.wait(timeout=30)
         sink.shutdown()
+        receivers.stop(receiver)
 
     sent = list(queued.values_list("channel", "created_at", "sent_at"))
     first = queued.aggregate(first=Min("created_at"))["first"]
@@ -177,10 +196,12 @@ def main() -> int:
         f"notices: {args.orders} orders placed in {placed_in:.1f} s; {len(sent)} notices "
         f"delivered by {args.workers} worker processes "
         f"({sink.received} e-mails accepted by the local SMTP receiver, "
-        f"{len(sms_path.read_text().splitlines())} SMS written by the console backend)"
+        f"{sum(d.verified for d in receiver.deliveries)} signed webhooks verified by the local "
+        f"HTTP receiver, {len(sms_path.read_text().splitlines())} SMS written by the console "
+        "backend)"
     )
     print(f"  delivered: {len(sent) / seconds:.0f} notices/s (first event to last delivery)")
-    for channel in ("email", "sms"):
+    for channel in ("email", "sms", "webhook"):
         delays = sorted(
             (sent_at - created).total_seconds() * 1000
             for c, created, sent_at in sent

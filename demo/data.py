@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
+from partners.events import BUYER_EVENT_TYPES
 
 from accounts.models import PartnerApiKey, User
 from accounts.services import user_create
@@ -24,7 +25,6 @@ from notices.services import notice_send
 from orders.services import transitions
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
-from partners.events import BUYER_EVENT_TYPES
 from partners.services import webhook_endpoint_create
 from payments.services import collecting, payouts, settlement
 from products import services as products

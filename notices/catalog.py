@@ -53,6 +53,9 @@ REMINDER_CONFIRM = "reminder.confirm_due"
 REMINDER_DELIVERY_TOMORROW = "reminder.delivery_tomorrow"
 REMINDER_RUN_CUTOFF = "reminder.run_cutoff"
 STANDING_ORDER_REPORT = "standing_order.report"
+# A partner system's endpoint was switched off after failing: its owners (the organisation's
+# approvers) are told by e-mail. Never sent to a webhook (the endpoint is the thing broken).
+WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
 
 B, A, C, S, P = BUYER_MEMBERS, BUYER_APPROVERS, COOPERATIVE_MANAGERS, STAFF, PARTNER_SYSTEMS
 TO_PARTNERS = {P: {WEBHOOK}}
@@ -80,13 +83,21 @@ TABLE: dict[str, dict[str, set[str]]] = {
     REMINDER_DELIVERY_TOMORROW: {B: {INBOX}, C: {INBOX}},
     REMINDER_RUN_CUTOFF: {C: {INBOX, SMS}},
     STANDING_ORDER_REPORT: {B: {INBOX, EMAIL}},
+    WEBHOOK_ENDPOINT_DISABLED: {A: {INBOX, EMAIL}},
 }
 
 # The types partner systems may subscribe to (the public catalog).
 PUBLIC_EVENT_TYPES = tuple(t for t, groups in TABLE.items() if P in groups)
+# What a buyer organisation's systems may subscribe to: its orders, parts and payments. A
+# statement is a cooperative's business, never a buyer's.
+BUYER_SUBSCRIBABLE = tuple(
+    t for t in PUBLIC_EVENT_TYPES if t.split(".")[0] in {"order", "fulfilment", "payment"}
+)
+# The type of a test ping (webhook-endpoints/{id}/ping/): sent on request, never subscribed.
+PING = "ping"
 
 # Placeholders every text may use: order, cooperative, organisation, store, total, amount,
-# date, note, run. Values are filled in by notices/events.py, formatted for the reader.
+# date, note, run, url. Values are filled in by notices/events.py, formatted for the reader.
 TEXTS: dict[str, Text] = {
     ORDER_PLACED: Text(
         _("Order %(order)s placed: %(cooperative)s, %(total)s"),
@@ -197,6 +208,14 @@ TEXTS: dict[str, Text] = {
     ),
     # The standing-order report brings its own subject and body (orders writes them).
     STANDING_ORDER_REPORT: Text("%(subject)s", "%(body)s"),
+    WEBHOOK_ENDPOINT_DISABLED: Text(
+        _("Webhook endpoint disabled: %(url)s"),
+        _(
+            "Your organisation's webhook endpoint %(url)s no longer receives events. "
+            "%(note)s Fix the receiver, try it with the ping action, then switch the endpoint "
+            "back on (PATCH is_active true)."
+        ),
+    ),
 }
 
 assert set(TEXTS) == set(TABLE), "every event type has a text and a row"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import EventKind, FulfilmentStatus, OrderEvent
 
@@ -27,13 +28,22 @@ class Event:
     payload: dict = field(default_factory=dict)  # the webhook body's data
     text: Text | None = None  # instead of the catalog's (a standing-order report)
     occurred_at: datetime.datetime = field(default_factory=timezone.now)
+    # Only these of the type's recipient groups (None: all of catalog.TABLE's row).
+    audience: frozenset | None = None
+
+    def groups(self) -> dict[str, set[str]]:
+        """Recipient group → channels, from catalog.TABLE."""
+        row = catalog.TABLE[self.type]
+        if self.audience is None:
+            return row
+        return {group: wanted for group, wanted in row.items() if group in self.audience}
 
     def webhook_body(self) -> dict:
         """The body a partner system receives: the event id lets it drop duplicates."""
         return {
             "id": self.key,
             "type": self.type,
-            "created": self.occurred_at.isoformat(),
+            "created_at": timezone.localtime(self.occurred_at).isoformat(),
             "data": self.payload,
         }
 
@@ -199,6 +209,83 @@ CONVERTERS = {
 }
 
 
+# Order-wide types: recorded once per part (each cooperative hears of its own part), but the
+# buyer's side (its people and its systems) hears of the order once.
+ORDER_WIDE = {catalog.ORDER_PLACED, catalog.ORDER_AWAITING_APPROVAL, catalog.ORDER_APPROVED}
+COOPERATIVE_SIDE = frozenset({catalog.COOPERATIVE_MANAGERS, catalog.STAFF})
+BUYER_SIDE = frozenset(catalog.GROUPS) - COOPERATIVE_SIDE
+ORDER_WIDE_SUFFIX = {
+    catalog.ORDER_PLACED: "placed",
+    catalog.ORDER_AWAITING_APPROVAL: "awaiting_approval",
+    catalog.ORDER_APPROVED: "approved",
+}
+ORDER_TEXT = Text(
+    _("Order %(order)s placed: %(total)s"),
+    _(
+        "Order %(order)s was placed by %(organisation)s for %(store)s and comes to %(total)s. "
+        "Each cooperative confirms its part in full or short."
+    ),
+)
+APPROVED_TEXT = Text(
+    _("Order %(order)s approved: %(total)s"),
+    _(
+        "Order %(order)s of %(organisation)s for %(store)s was approved and comes to "
+        "%(total)s. Each cooperative confirms its part in full or short."
+    ),
+)
+
+
+def by_order(events: list[Event], rows: list) -> list[Event]:
+    """Split order-wide events: one per part for the cooperative's side, and one per order
+    (keyed by the order, so seen again it writes nothing) for the buyer's side."""
+    out, orders = [], {}
+    for event, row in zip(events, rows, strict=True):
+        if event is None:
+            continue
+        if event.type not in ORDER_WIDE or not isinstance(row, OrderEvent):
+            out.append(event)
+            continue
+        event.audience = COOPERATIVE_SIDE
+        out.append(event)
+        order = row.order
+        key = f"order:{order.pk}:{ORDER_WIDE_SUFFIX[event.type]}"
+        whole = orders.get(key)
+        if whole is None:
+            params = dict(event.params, cooperative="", total=order.total)
+            if event.type == catalog.ORDER_PLACED:
+                text = ORDER_TEXT
+            elif event.type == catalog.ORDER_APPROVED:
+                text = APPROVED_TEXT
+            else:
+                text = None  # the approver's text is already about the whole order
+            whole = orders[key] = Event(
+                key=key,
+                type=event.type,
+                organisation_id=event.organisation_id,
+                params=params,
+                payload={
+                    "order": order.pk,
+                    "organisation": order.organisation_id,
+                    "store": order.store_id,
+                    "status": row.to_status,
+                    "total": str(order.total),
+                    "fulfilments": [],
+                },
+                text=text,
+                occurred_at=event.occurred_at,
+                audience=BUYER_SIDE,
+            )
+            out.append(whole)
+        whole.payload["fulfilments"].append(
+            {
+                "fulfilment": event.payload["fulfilment"],
+                "cooperative": event.payload["cooperative"],
+                "status": row.to_status,
+            }
+        )
+    return out
+
+
 def on_recorded(source: str, rows: list) -> None:
     """backend.outbox's listener: write the notices of what was just recorded, in the same
     transaction."""
@@ -207,6 +294,6 @@ def on_recorded(source: str, rows: list) -> None:
     convert = CONVERTERS.get(source)
     if convert is None:
         raise ValueError(f"the outbox does not know the source {source!r}")
-    events = [event for event in map(convert, rows) if event is not None]
+    events = by_order([convert(row) for row in rows], rows)
     if events:
         notify(events=events)

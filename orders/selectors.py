@@ -114,14 +114,22 @@ def attach_picks(fulfilment: Fulfilment, picks: list[tuple[int, Lot, Decimal]]) 
     fulfilment.__dict__["_picks_in_hand"] = picks
 
 
+# Before packing a part has no picks (lifecycle: nothing moves back to these from packed).
+UNPICKED = frozenset(
+    {FulfilmentStatus.PENDING_APPROVAL, FulfilmentStatus.PLACED, FulfilmentStatus.CONFIRMED}
+)
+
+
 def pick_list(*, fulfilment: Fulfilment) -> list[dict]:
     """For each line, the lots that supply it and the households behind them: what was drawn
-    at packing, or, before packing, what first in first out would draw now. One query for a
-    packed part, two before (no picks yet, then the open lots), whatever its lines and lots:
-    the households come with their lots."""
+    at packing, or, before packing, what first in first out would draw now. One query
+    whatever its lines and lots (the picks once packed, the open lots before): the
+    households come with their lots."""
     lines = list(fulfilment.lines.all())
     picks: dict[int, list[tuple[Lot, Decimal]]] = defaultdict(list)
     stored = fulfilment.__dict__.get("_picks_in_hand")
+    if stored is None and fulfilment.status in UNPICKED:
+        stored = []  # packing writes the picks, and no move leads back before it
     if stored is None:
         stored = []
         for pick in with_households(

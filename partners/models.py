@@ -21,7 +21,7 @@ class WebhookEndpoint(models.Model):
     )
     url = models.CharField(_("URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
-    # Event type names (partners.events.BUYER_EVENT_TYPES). JSON, not an array column: the
+    # Event type names (notices.catalog.BUYER_SUBSCRIBABLE). JSON, not an array column: the
     # embedded default runs on SQLite.
     event_types = models.JSONField(_("subscribed event types"), default=list)
     # Shown once (on creation and rotation); needed in clear to sign every delivery.

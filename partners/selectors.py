@@ -3,8 +3,11 @@
 from django.db.models import QuerySet
 
 from accounts.models import PartnerApiKey, User
+from notices import catalog
+from notices.models import Notice
 
 from . import access
+from .keys import recipient_key
 from .models import WebhookEndpoint
 
 
@@ -39,14 +42,8 @@ def webhook_endpoints_for(organisation_id: int, event_type: str) -> list[Webhook
     ]
 
 
-def approvers_to_tell(*, organisation_id: int) -> QuerySet[User]:
-    """The organisation's active approvers with an e-mail address."""
-    return (
-        User.objects.filter(
-            buyer_membership__organisation_id=organisation_id,
-            buyer_membership__role="approver",
-            is_active=True,
-        )
-        .exclude(email="")
-        .order_by("pk")
-    )
+def webhook_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[Notice]:
+    """The outbox's notices to this endpoint, newest first: its delivery log."""
+    return Notice.objects.filter(
+        channel=catalog.WEBHOOK, recipient_key=recipient_key(endpoint.pk)
+    ).order_by("-id")

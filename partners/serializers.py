@@ -4,8 +4,10 @@ from drf_spectacular.utils import extend_schema_field
 from backend import serializers
 from backend.relations import ScopedPrimaryKeyRelatedField
 from buyers.selectors import organisation_choices
+from notices import catalog
+from notices.models import Notice
 
-from . import events, selectors
+from . import selectors
 from .models import WebhookEndpoint
 
 
@@ -60,18 +62,18 @@ class PartnerKeyCreatedSerializer(PartnerKeySerializer):
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "string", "enum": list(events.BUYER_EVENT_TYPES)},
+        "items": {"type": "string", "enum": list(catalog.BUYER_SUBSCRIBABLE)},
         "minItems": 1,
-        "maxItems": len(events.BUYER_EVENT_TYPES),
+        "maxItems": len(catalog.BUYER_SUBSCRIBABLE),
         "uniqueItems": True,
     }
 )
 class EventTypesField(serializers.ListField):
     def __init__(self, **kwargs):
         super().__init__(
-            child=serializers.ChoiceField(choices=events.BUYER_EVENT_TYPES),
+            child=serializers.ChoiceField(choices=catalog.BUYER_SUBSCRIBABLE),
             min_length=1,
-            max_length=len(events.BUYER_EVENT_TYPES),
+            max_length=len(catalog.BUYER_SUBSCRIBABLE),
             **kwargs,
         )
 
@@ -156,3 +158,38 @@ class AttemptSerializer(serializers.Serializer):
     retry_after = serializers.IntegerField(
         allow_null=True, help_text=_("Seconds the receiver asked to wait (Retry-After).")
     )
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    """One event's delivery to an endpoint: the outbox's notice, which is its log."""
+
+    event_id = serializers.CharField(
+        source="event_key",
+        read_only=True,
+        help_text=_("The body's id and the Shitun-Event-Id header: the same on every retry."),
+    )
+    status = serializers.ChoiceField(
+        choices=Notice.Status.choices,
+        read_only=True,
+        help_text=_(
+            "pending: not delivered yet (a retry may be due); sent: answered 2xx; "
+            "failed: no more tries (replayable by staff)."
+        ),
+    )
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_latency_ms",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields

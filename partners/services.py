@@ -5,7 +5,6 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -18,8 +17,12 @@ from backend.errors import DomainError
 from backend.formatting import message
 from backend.services import model_create, model_update
 from buyers.models import BuyerOrganisation
+from notices import catalog
+from notices.channels import Attempt
+from notices.events import Event
+from notices.services import notify
 
-from . import access, events, selectors, signing, transport, url_guard
+from . import access, selectors, signing, transport, url_guard
 from .models import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -80,7 +83,7 @@ def _checked_url(url: str) -> str:
 
 
 def _checked_event_types(event_types: list[str]) -> list[str]:
-    unknown = [name for name in event_types if name not in events.BUYER_EVENT_TYPES]
+    unknown = [name for name in event_types if name not in catalog.BUYER_SUBSCRIBABLE]
     if unknown:
         why = _("Not an event a buyer organisation can subscribe to: %(types)s.") % {
             "types": ", ".join(unknown)
@@ -158,20 +161,20 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpo
     return endpoint
 
 
-def webhook_endpoint_ping(*, endpoint: WebhookEndpoint) -> transport.Attempt:
+def webhook_endpoint_ping(*, endpoint: WebhookEndpoint) -> Attempt:
     """Send a sample delivery now and answer what happened. A test: it does not count towards
     the endpoint's failures, and a disabled endpoint may be pinged before switching it on."""
     event_id = f"ping_{uuid.uuid4().hex}"
     payload = {
         "id": event_id,
-        "type": events.PING,
+        "type": catalog.PING,
         "created_at": timezone.now().isoformat(),
         "data": {"endpoint": endpoint.pk, "organisation": endpoint.organisation_id},
     }
     return transport.deliver(
         endpoint,
         event_id=event_id,
-        event_type=events.PING,
+        event_type=catalog.PING,
         payload=payload,
         timeout=settings.PARTNER_WEBHOOK_PING_TIMEOUT,
     )
@@ -179,7 +182,7 @@ def webhook_endpoint_ping(*, endpoint: WebhookEndpoint) -> transport.Attempt:
 
 # --- delivery outcomes -------------------------------------------------------------------------
 @transaction.atomic
-def endpoint_record_attempt(endpoint: WebhookEndpoint, attempt: transport.Attempt) -> None:
+def endpoint_record_attempt(endpoint: WebhookEndpoint, attempt: Attempt) -> None:
     """Keep the endpoint's count of final failures in a row: a delivery ``sent`` sets it back
     to 0, a ``failed`` one (a 4xx, or the outbox's last retry spent) adds one, a ``retry``
     changes nothing (the delivery is not over). At PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES
@@ -216,38 +219,24 @@ def endpoint_record_attempt(endpoint: WebhookEndpoint, attempt: transport.Attemp
         tell_owner_endpoint_disabled(locked, reason)
 
 
-def _attempt_summary(attempt: transport.Attempt) -> str:
+def _attempt_summary(attempt: Attempt) -> str:
     if attempt.status_code is not None:
         return f"HTTP {attempt.status_code} {attempt.detail[:100]}".strip()
     return attempt.detail[:150]
 
 
 def tell_owner_endpoint_disabled(endpoint: WebhookEndpoint, reason) -> None:
-    """E-mail the organisation's approvers, each in their language, after commit. (Moves
-    onto the outbox when notices is merged: this is the one function to change.)"""
-    by_language: dict[str, list[str]] = {}
-    for user in selectors.approvers_to_tell(organisation_id=endpoint.organisation_id):
-        by_language.setdefault(user.language_for_notices, []).append(user.email)
-    if not by_language:
-        return
-    subject = message(gettext_lazy("Webhook endpoint disabled: %(url)s"), {"url": endpoint.url})
-    body = message(
-        gettext_lazy(
-            "Your organisation's webhook endpoint %(url)s no longer receives events.\n\n"
-            "%(reason)s\n\nFix the receiver, try it with the ping action, then switch the "
-            "endpoint back on (PATCH is_active true)."
-        ),
-        {"url": endpoint.url, "reason": reason},
+    """The organisation's approvers are told through the outbox (e-mail and inbox, each in
+    their language), in the transaction that disabled the endpoint: sent after it commits."""
+    notify(
+        events=[
+            Event(
+                key=f"webhook_endpoint:{endpoint.pk}:disabled:{endpoint.disabled_at.isoformat()}",
+                type=catalog.WEBHOOK_ENDPOINT_DISABLED,
+                organisation_id=endpoint.organisation_id,
+                params={"url": endpoint.url, "note": reason},
+                payload={"endpoint": endpoint.pk, "organisation": endpoint.organisation_id},
+                occurred_at=endpoint.disabled_at,
+            )
+        ]
     )
-
-    def send():
-        mails = []
-        for language, recipients in sorted(by_language.items()):
-            with translation.override(language):
-                mails.append((str(subject), str(body), None, recipients))
-        try:
-            send_mass_mail(mails, fail_silently=False)
-        except Exception:
-            logger.exception("could not e-mail about webhook endpoint %s", endpoint.pk)
-
-    transaction.on_commit(send)

@@ -15,29 +15,18 @@ the URL's host in the Host header and TLS's server name; redirects are never fol
 
 import json
 import time
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import urllib3
 from django.conf import settings
 from django.utils import timezone
 
+from notices.channels import Attempt
+
 from . import signing, url_guard
 
 USER_AGENT = "ShitunMarket-Webhooks/1.0"
 DETAIL_BYTES = 300  # of the receiver's answer, kept for the delivery log
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """What one delivery attempt did. The same fields as notices' Attempt, which replaces it
-    when the two apps merge."""
-
-    outcome: str  # "sent" | "retry" | "failed"
-    status_code: int | None = None
-    latency_ms: int | None = None
-    detail: str = ""
-    retry_after: float | None = None
 
 
 def encode(payload: dict) -> bytes:

@@ -13,6 +13,7 @@ from backend.idempotency import IdempotentCreateMixin, idempotent
 from . import access, selectors, services
 from .serializers import (
     AttemptSerializer,
+    DeliverySerializer,
     PartnerKeyCreatedSerializer,
     PartnerKeyCreateSerializer,
     PartnerKeySerializer,
@@ -140,3 +141,16 @@ class WebhookEndpointViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.
         if attempt["retry_after"] is not None:
             attempt["retry_after"] = math.ceil(attempt["retry_after"])
         return Response(AttemptSerializer(attempt).data)
+
+    @extend_schema(
+        summary=gettext_lazy("An endpoint's delivery log"),
+        responses=DeliverySerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def deliveries(self, request, pk=None):
+        """Every event sent (or to be sent) to this endpoint, newest first: status, attempts,
+        the last answer's status code and latency, the last error, and when."""
+        deliveries = selectors.webhook_deliveries(endpoint=self.get_object())
+        page = self.paginate_queryset(deliveries)
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)

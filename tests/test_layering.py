@@ -20,7 +20,6 @@ ALLOWED = {
     "orders": {"backend", "accounts", "suppliers", "buyers", "products"},
     "payments": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
     "logistics": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
-    "partners": {"backend", "accounts", "suppliers", "buyers", "products", "orders"},
     # The outbox hears every app below it through backend.outbox, and reads their rows.
     "notices": {
         "backend",
@@ -31,6 +30,18 @@ ALLOWED = {
         "orders",
         "payments",
         "logistics",
+    },
+    # Above the outbox: registers the webhook channel and the partner systems' group.
+    "partners": {
+        "backend",
+        "accounts",
+        "suppliers",
+        "buyers",
+        "products",
+        "orders",
+        "payments",
+        "logistics",
+        "notices",
     },
     "demo": {
         "backend",

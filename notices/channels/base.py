@@ -22,3 +22,6 @@ class Channel(Protocol):
     name: str
 
     def send(self, notice) -> Attempt: ...
+
+    # Optional: ``settled(notice, attempt)`` is called, in the send's transaction, when a
+    # notice ends (sent, or failed after its last try); never for a retry still to come.

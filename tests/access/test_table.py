@@ -612,6 +612,12 @@ webhook-endpoints/{webhook}/ping/   POST   401   200   403   403   403   200   4
 webhook-endpoints/{webhook}/ping/   PUT    401   405   403   403   403   405   403   403
 webhook-endpoints/{webhook}/ping/   PATCH  401   405   403   403   403   405   403   403
 webhook-endpoints/{webhook}/ping/   DELETE 401   405   403   403   403   405   403   403
+
+webhook-endpoints/{webhook}/deliveries/ GET    401   200   403   403   403   200   403   403
+webhook-endpoints/{webhook}/deliveries/ POST   401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/deliveries/ PUT    401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/deliveries/ PATCH  401   405   403   403   403   405   403   403
+webhook-endpoints/{webhook}/deliveries/ DELETE 401   405   403   403   403   405   403   403
 """
 
 # Routes that are not the API's resources, with why they are not in the table.

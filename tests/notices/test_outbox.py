@@ -31,27 +31,27 @@ def test_placing_an_order_tells_the_cooperative_and_the_buyers_in_the_same_trans
     order = place_order(purchaser_user, store, (listing, "10"))
 
     notices = Notice.objects.filter(event_type=catalog.ORDER_PLACED)
-    key = f"order_event:{order.events.get().pk}"
-    assert {n.event_key for n in notices} == {key}
-    got = {(n.recipient_key, n.channel) for n in notices}
+    part_key = f"order_event:{order.events.get().pk}"  # the cooperative hears of its part
+    order_key = f"order:{order.pk}:placed"  # the buyer's side, of the whole order, once
+    got = {(n.event_key, n.recipient_key, n.channel) for n in notices}
     manager, purchaser, approver = (
         f"user:{u.pk}" for u in (manager_user, purchaser_user, approver_user)
     )
     assert got == {
-        (manager, "inbox"),
-        (manager, "sms"),
-        (manager, "email"),
-        (purchaser, "inbox"),
-        (purchaser, "email"),
-        (approver, "inbox"),  # no address: no e-mail
+        (part_key, manager, "inbox"),
+        (part_key, manager, "sms"),
+        (part_key, manager, "email"),
+        (order_key, purchaser, "inbox"),
+        (order_key, purchaser, "email"),
+        (order_key, approver, "inbox"),  # no address: no e-mail
     }
     inbox = notices.get(recipient_key=manager, channel="inbox")
     assert inbox.status == Status.SENT and inbox.sent_at  # the row is the message
     assert notices.get(recipient_key=manager, channel="sms").status == Status.PENDING
     assert inbox.payload == {
-        "id": key,
+        "id": part_key,
         "type": "order.placed",
-        "created": inbox.payload["created"],
+        "created_at": inbox.payload["created_at"],
         "data": {
             "order": order.pk,
             "organisation": order.organisation_id,
@@ -63,6 +63,14 @@ def test_placing_an_order_tells_the_cooperative_and_the_buyers_in_the_same_trans
             "note": "",
         },
     }
+    buyers = notices.get(recipient_key=purchaser, channel="inbox")
+    assert buyers.payload["data"]["fulfilments"] == [
+        {
+            "fulfilment": order.fulfilments.get().pk,
+            "cooperative": listing.cooperative_id,
+            "status": "placed",
+        }
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

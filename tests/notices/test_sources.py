@@ -119,16 +119,17 @@ def test_partner_systems_hear_through_a_registered_resolver_and_nobody_before(
     from notices import recipients
 
     listing = ListingFactory(cooperative=cooperative, stock_on_hand=Decimal("100"))
-    place_order(purchaser_user, store, (listing, "10"))
-    assert not Notice.objects.filter(channel="webhook").exists()
-
-    recipients.register_resolver(
-        catalog.PARTNER_SYSTEMS, lambda event_type, event: [f"webhook:{event.organisation_id}"]
-    )
+    partners = recipients.unregister_resolver(catalog.PARTNER_SYSTEMS)  # as if not installed
     try:
+        place_order(purchaser_user, store, (listing, "10"))
+        assert not Notice.objects.filter(channel="webhook").exists()
+
+        recipients.register_resolver(
+            catalog.PARTNER_SYSTEMS, lambda event_type, event: [f"webhook:{event.organisation_id}"]
+        )
         order = place_order(purchaser_user, store, (listing, "10"))
     finally:
-        recipients.unregister_resolver(catalog.PARTNER_SYSTEMS)
+        recipients.register_resolver(catalog.PARTNER_SYSTEMS, partners)
     [hook] = Notice.objects.filter(channel="webhook")
     assert hook.user is None and hook.recipient_key == f"webhook:{order.organisation_id}"
     assert hook.payload["type"] == "order.placed" and hook.payload["data"]["order"] == order.pk

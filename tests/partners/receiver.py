@@ -5,6 +5,7 @@ delay)."""
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,7 @@ class Delivery:
     body: bytes
     verified: bool
     why_not: str = ""
+    at: float = 0.0  # time.monotonic() when it arrived
 
     @property
     def payload(self) -> dict:
@@ -31,6 +33,8 @@ class Receiver:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
     deliveries: list = field(default_factory=list)
+    # Answers to give first, in order, as (status, headers); then ``status`` for the rest.
+    script: list = field(default_factory=list)
 
     def answer(self, status: int, *, headers: dict | None = None, delay: float = 0.0) -> None:
         self.status, self.headers, self.delay = status, headers or {}, delay
@@ -50,14 +54,17 @@ def _handler(receiver: Receiver):
             except signing.SignatureError as exc:
                 verified, why_not = False, str(exc)
             receiver.deliveries.append(
-                Delivery(self.path, dict(self.headers), body, verified, why_not)
+                Delivery(self.path, dict(self.headers), body, verified, why_not, time.monotonic())
             )
             if receiver.delay:
                 threading.Event().wait(receiver.delay)
-            self.send_response(receiver.status)
-            for name, value in receiver.headers.items():
+            status, headers = receiver.status, receiver.headers
+            if receiver.script:
+                status, headers = receiver.script.pop(0)
+            self.send_response(status)
+            for name, value in headers.items():
                 self.send_header(name, value)
-            answer = b'{"ok": true}' if receiver.status < 300 else b"no thanks"
+            answer = b'{"ok": true}' if status < 300 else b"no thanks"
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             try:

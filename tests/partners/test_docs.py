@@ -1,7 +1,8 @@
 """docs/integration.md cannot rot: its receiver code runs here against the platform's own
 signing (and a real delivery), and its event catalog has one example per event type of
-partners.events, each in the envelope it documents."""
+notices.catalog, each in the envelope it documents, with the very keys the code sends."""
 
+import datetime
 import json
 import re
 import threading
@@ -12,8 +13,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from partners import events, signing
+from notices import catalog
+from partners import signing
 from partners.transport import deliver
+
+from .payloads import bodies
 
 DOC = Path(settings.BASE_DIR) / "docs" / "integration.md"
 
@@ -69,18 +73,41 @@ def test_the_documented_receiver_takes_a_real_delivery_once(example, endpoint):
         server.server_close()
 
 
-def test_the_catalog_has_an_example_for_every_event_type():
-    text = DOC.read_text()
+def documented_examples() -> dict[str, dict]:
     documented = re.findall(
-        r"^### `([a-z_.]+)`\n\n.*?\n\n```json\n(.*?)```", text, flags=re.S | re.M
+        r"^### `([a-z_.]+)`\n\n.*?\n\n```json\n(.*?)```", DOC.read_text(), flags=re.S | re.M
     )
-    examples = {name: json.loads(body) for name, body in documented}
-    assert set(examples) == {*events.EVENT_TYPES, events.PING}
+    return {name: json.loads(body) for name, body in documented}
+
+
+def test_the_catalog_has_an_example_for_every_event_type():
+    examples = documented_examples()
+    assert set(examples) == {*catalog.PUBLIC_EVENT_TYPES, catalog.PING}
     for name, example in examples.items():
         assert set(example) == {"id", "type", "created_at", "data"}, name
         assert example["type"] == name
         assert isinstance(example["id"], str) and isinstance(example["data"], dict)
     # Buyers subscribe to every order, fulfilment and payment event, and to no statement.
-    assert set(events.BUYER_EVENT_TYPES) == {
-        name for name in events.EVENT_TYPES if not name.startswith("statement.")
+    assert set(catalog.BUYER_SUBSCRIBABLE) == {
+        name for name in catalog.PUBLIC_EVENT_TYPES if not name.startswith("statement.")
     }
+
+
+@pytest.mark.django_db
+def test_each_documented_example_has_the_keys_the_code_sends():
+    """Built by notices.events from rows, each type's body has the envelope and the data
+    keys its example documents (nested ones too), no more and no fewer."""
+
+    def shape(value):
+        if isinstance(value, dict):
+            return {key: shape(inner) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [shape(value[0])] if value else []
+        return None
+
+    examples = documented_examples()
+    for name, body in bodies().items():
+        assert body["type"] == name
+        assert shape(body) == shape(examples[name]), name
+        datetime.datetime.fromisoformat(body["created_at"])  # ISO 8601 with its offset
+        assert body["created_at"].endswith("+08:00")

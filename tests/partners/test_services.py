@@ -1,15 +1,26 @@
 """What delivery attempts do to an endpoint: a failure count that a success clears; after
 PARTNER_WEBHOOK_MAX_CONSECUTIVE_FAILURES final failures the endpoint is disabled with the
-reason and the organisation's approvers are e-mailed, in their language, once."""
+reason and the organisation's approvers are told through the outbox (e-mail, in their
+language), once."""
 
 import pytest
 from django.core import mail
 
 from buyers.models import Membership
+from notices import catalog
+from notices.models import Notice
+from notices.services import notice_send
 from partners import selectors, services
 from partners.models import WebhookEndpoint
 from partners.transport import Attempt, deliver
 from tests.factories import MembershipFactory
+
+
+def send_outbox_mail() -> None:
+    """Send what the outbox holds for e-mail now, as its worker would."""
+    for notice in Notice.objects.filter(channel="email", status="pending"):
+        notice_send(notice_id=notice.pk)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +63,19 @@ def test_a_failing_endpoint_is_disabled_and_its_owner_emailed(
             )
             assert attempt.outcome == "failed"
             services.endpoint_record_attempt(endpoint, attempt)
-            assert mail.outbox == [] or n == 2
+            assert Notice.objects.exists() == (n == 2)
     endpoint.refresh_from_db()
     assert endpoint.is_active is False and endpoint.disabled_at is not None
     assert "3" in endpoint.disabled_reason and "404" in endpoint.disabled_reason
     assert selectors.webhook_endpoints_for(endpoint.organisation_id, "order.placed") == []
 
     chinese, english, _no_mail = approvers
+    told = Notice.objects.filter(event_type=catalog.WEBHOOK_ENDPOINT_DISABLED)
+    assert {(n.user_id, n.channel) for n in told if n.channel == "email"} == {
+        (chinese.pk, "email"),
+        (english.pk, "email"),
+    }
+    send_outbox_mail()
     by_recipient = {tuple(m.to): m for m in mail.outbox}
     assert set(by_recipient) == {(chinese.email,), (english.email,)}
     assert "停用" in by_recipient[(chinese.email,)].subject
@@ -68,6 +85,7 @@ def test_a_failing_endpoint_is_disabled_and_its_owner_emailed(
     # Told once: further failures of a disabled endpoint send nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         services.endpoint_record_attempt(endpoint, Attempt("failed", 404))
+    send_outbox_mail()
     assert len(mail.outbox) == 2
 
 
@@ -79,6 +97,7 @@ def test_a_rolled_back_disabling_tells_nobody(endpoint, settings, approvers):
         services.endpoint_record_attempt(endpoint, Attempt("failed", 400))
         raise RuntimeError
     assert mail.outbox == []
+    assert not Notice.objects.exists()
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
 
 
@@ -98,3 +117,11 @@ def test_endpoints_for_an_event_are_the_active_subscribed_ones(
     )
     add(other_organisation, ["order.placed"])
     assert selectors.webhook_endpoints_for(organisation.pk, "order.placed") == [placed, both]
+
+    # The outbox's partner systems' group (one SELECT in its statement) answers the same.
+    from notices.events import Event
+    from notices.recipients import Resolution
+
+    event = Event(key="k", type="order.placed", organisation_id=organisation.pk)
+    keys = [r.key for r in Resolution([event])(catalog.PARTNER_SYSTEMS, event)]
+    assert keys == [f"webhook:{placed.pk}", f"webhook:{both.pk}"]

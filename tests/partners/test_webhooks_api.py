@@ -201,3 +201,36 @@ def test_a_slow_receiver_is_a_bounded_ping(approver, endpoint, receiver, setting
     attempt = approver.post(f"{URL}{endpoint.pk}/ping/").json()
     assert attempt["outcome"] == "retry"
     assert attempt["detail"] == "timeout"
+
+
+def test_the_delivery_log_lists_the_endpoints_notices_paginated(
+    approver, staff, endpoint, other_approver_user, purchaser_user, store, cooperative
+):
+    from decimal import Decimal
+
+    from notices.services import notice_send
+    from tests.factories import ListingFactory, place_order
+
+    listing = ListingFactory(cooperative=cooperative, stock_on_hand=Decimal("100"))
+    orders = [place_order(purchaser_user, store, (listing, "10")) for _ in range(3)]
+    first = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    from notices.models import Notice
+
+    sent = Notice.objects.get(event_key=f"order:{orders[0].pk}:placed", channel="webhook")
+    assert notice_send(notice_id=sent.pk) == "sent"
+
+    page = approver.get(f"{URL}{first.pk}/deliveries/", {"page_size": 2}).json()
+    assert [d["event_id"] for d in page["results"]] == [
+        f"order:{orders[2].pk}:placed",
+        f"order:{orders[1].pk}:placed",
+    ]
+    assert page["next"] and page["results"][0]["status"] == "pending"
+    rest = approver.get(page["next"]).json()
+    (oldest,) = rest["results"]
+    assert oldest["event_type"] == "order.placed" and oldest["status"] == "sent"
+    assert oldest["attempts"] == 1 and oldest["last_status_code"] == 200
+    assert oldest["last_latency_ms"] is not None and oldest["sent_at"]
+    assert staff.get(f"{URL}{first.pk}/deliveries/").status_code == 200
+    # Another organisation's approver does not see the endpoint, nor its log.
+    other = client_for(other_approver_user)
+    assert other.get(f"{URL}{first.pk}/deliveries/").status_code == 404
