@@ -193,7 +193,7 @@ def _forms(part, data=None, action: str = "") -> dict:
         "window_end": timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"),
     }
     return {
-        "confirm_form": ConfirmShortForm(bound("confirm_short"), lines=lines, prefix=None),
+        "confirm_form": ConfirmShortForm(bound("confirm_short"), lines=lines),
         "reject_form": RejectForm(bound("reject")),
         "shipment_form": ShipmentForm(bound("ship"), initial=shipment_initial),
         # The generic form for the moves that take no input (confirm in full, pack).
@@ -201,7 +201,15 @@ def _forms(part, data=None, action: str = "") -> dict:
     }
 
 
-ACTIONS = {"confirm", "confirm_short", "reject", "pack", "ship"}
+# Each action and the form its refusals are shown on.
+FORM_OF = {
+    "confirm": "action_form",
+    "confirm_short": "confirm_form",
+    "reject": "reject_form",
+    "pack": "action_form",
+    "ship": "shipment_form",
+}
+ACTIONS = set(FORM_OF)
 DONE = {
     "confirm": lambda: _("Confirmed in full."),
     "confirm_short": lambda: _("Confirmed with the quantities you gave."),
@@ -258,11 +266,7 @@ def fulfilment(request, fulfilment_id: int):
     forms = _forms(part, request.POST if action else None, action)
     status = 200
     if action:
-        form = forms[
-            {"confirm_short": "confirm_form", "reject": "reject_form"}.get(
-                action, "shipment_form" if action == "ship" else "action_form"
-            )
-        ]
+        form = forms[FORM_OF[action]]
         work = _work(request, part, action, forms)
         if work is not None:
             try:

@@ -131,6 +131,12 @@ def test_a_managers_day_on_the_phone(live_server, phone_browser, day_of_work, ma
     assert_fits_a_phone(page)
     page.get_by_text("部分确认（少于订购量）").click()
     line = parts["short"].lines.get()
+    # More than was ordered: refused beside the quantities, in Chinese, nothing saved.
+    page.locator(f"#id_line-{line.pk}").fill("11")
+    page.get_by_role("button", name="按这些数量确认").click()
+    expect(page.locator("#confirm-short .errorlist")).to_contain_text("确认数量应在 0 到 10")
+    parts["short"].refresh_from_db()
+    assert parts["short"].status == S.PLACED
     page.locator(f"#id_line-{line.pk}").fill("6")
     page.get_by_role("button", name="按这些数量确认").click()
     expect(page.get_by_text("已按您填写的数量确认。")).to_be_visible()
