@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# 0.0.0.0 to reach /m/ from a phone on the same network (README: the manager's phone page).
+LISTEN ?= 127.0.0.1
 
 # Tests run against PostgreSQL and Redis; these defaults match a local install.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/shitun)
@@ -25,7 +27,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py serve 127.0.0.1:$(PORT)
+	$(BIN)/python manage.py serve $(LISTEN):$(PORT)
 
 # The API contract, committed: tests/backend/test_schema_file.py fails when it is stale.
 schema: install

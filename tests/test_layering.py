@@ -55,6 +55,19 @@ ALLOWED = {
         "partners",
         "notices",
     },
+    # The manager's phone page: templates over every domain app's services and selectors.
+    "mobile": {
+        "backend",
+        "accounts",
+        "suppliers",
+        "buyers",
+        "products",
+        "orders",
+        "payments",
+        "logistics",
+        "partners",
+        "notices",
+    },
 }
 
 

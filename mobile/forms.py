@@ -1,0 +1,108 @@
+"""The page's forms read and type what a person typed; every rule about it is the services'
+(their errors are put back on these forms, next to the field they name)."""
+
+import math
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.throttles import login_attempt_wait
+from logistics.models import Shipment
+from suppliers.access import managed_cooperative_ids
+
+# The hidden field that carries a form's Idempotency-Key (one per rendered form).
+KEY_FIELD = "idempotency_key"
+
+
+class LoginForm(AuthenticationForm):
+    """Phone and password, in any spelling the API accepts (accounts.backends.PhoneBackend),
+    under the API's sign-in limits (accounts.throttles, which read the phone from
+    ``username``)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("That phone and password do not match an account."),
+        "throttled": _("Too many sign-in attempts. Try again in %(seconds)d seconds."),
+        "not_a_manager": _(
+            "This page is for cooperative managers. Buyers and platform staff use the API or "
+            "the admin."
+        ),
+    }
+
+    remember = forms.BooleanField(label=_("Stay signed in"), required=False)
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.label = _("Phone")
+        username.max_length = 32  # room for "+86 138 0000 0002"; the backend normalises it
+        username.widget.attrs.update(
+            {"maxlength": 32, "inputmode": "tel", "autocomplete": "tel", "autofocus": True}
+        )
+
+    def clean(self):
+        wait = login_attempt_wait(self.request)
+        if wait is not None:
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"seconds": math.ceil(wait)},
+            )
+        return super().clean()
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not managed_cooperative_ids(user=user):
+            raise ValidationError(self.error_messages["not_a_manager"], code="not_a_manager")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Why"), max_length=500, required=False)
+
+
+class ConfirmShortForm(forms.Form):
+    """One quantity per line, named ``line-<id>``, starting at the ordered quantity."""
+
+    def __init__(self, *args, lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"line-{line.pk}"] = forms.DecimalField(
+                label=line.listing.product.name_zh,
+                initial=line.quantity.normalize(),
+                max_digits=12,
+                decimal_places=3,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            )
+
+    def quantities(self) -> dict:
+        return {line.pk: self.cleaned_data[f"line-{line.pk}"] for line in self.lines}
+
+    def line_fields(self):
+        return [(line, self[f"line-{line.pk}"]) for line in self.lines]
+
+
+class ShipmentForm(forms.Form):
+    """The shipment details logistics records (logistics.services.shipment_record)."""
+
+    mode = forms.ChoiceField(label=_("How it travels"), choices=Shipment.Mode.choices)
+    carrier_name = forms.CharField(label=_("Carrier"), max_length=100, required=False)
+    vehicle_plate = forms.CharField(label=_("Vehicle plate"), max_length=20, required=False)
+    driver_name = forms.CharField(label=_("Driver's name"), max_length=50, required=False)
+    driver_phone = forms.CharField(label=_("Driver's phone"), max_length=32, required=False)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=64, required=False)
+    package_count = forms.IntegerField(label=_("Packages"), min_value=1, max_value=100000)
+    weight_kg = forms.DecimalField(
+        label=_("Weight (kg)"),
+        max_digits=10,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    window_start = forms.DateTimeField(
+        label=_("Arrives from"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    window_end = forms.DateTimeField(
+        label=_("Arrives by"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
