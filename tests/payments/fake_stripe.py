@@ -25,8 +25,9 @@ What it speaks (tests/payments/fake_stripe_resources.py holds the objects):
   accounts, events.
 
 Test helpers: ``create_account()``, ``confirm(pi_id, card)`` (the buyer's app confirming with
-a test card; ``pm_card_chargeDeclined`` declines), ``drop_responses(n)`` (do the work, then
-lose the answer: the SDK retries with the same key), ``fail_requests(n)`` (Stripe's 500
+a test card; ``pm_card_chargeDeclined`` declines), ``cancel(pi_id)`` (someone in Stripe's
+dashboard), ``drop_responses(n)`` (do the work, then lose the answer: the SDK retries with
+the same key), ``fail_requests(n)`` (Stripe's 500
 before doing anything), and events signed with Stripe's scheme: ``signature_header()``,
 ``deliver()``.
 """
@@ -139,6 +140,13 @@ class FakeStripe:
                 return copy.deepcopy(self.state.confirm(pi_id, {"payment_method": card}))
             except StripeFailure as failure:
                 return failure.body
+
+    def cancel(self, pi_id: str) -> dict:
+        """Someone cancels the intent in Stripe's dashboard."""
+        with self.lock:
+            return copy.deepcopy(
+                self.state.cancel(pi_id, {"cancellation_reason": "requested_by_customer"})
+            )
 
     def top_up(self, amount_fen: int) -> None:
         with self.lock:
