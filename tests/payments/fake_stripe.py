@@ -27,9 +27,8 @@ What it speaks (tests/payments/fake_stripe_resources.py holds the objects):
 Test helpers: ``create_account()``, ``confirm(pi_id, card)`` (the buyer's app confirming with
 a test card; ``pm_card_chargeDeclined`` declines), ``cancel(pi_id)`` (someone in Stripe's
 dashboard), ``drop_responses(n)`` (do the work, then lose the answer: the SDK retries with
-the same key), ``fail_requests(n)`` (Stripe's 500
-before doing anything), and events signed with Stripe's scheme: ``signature_header()``,
-``deliver()``.
+the same key), ``fail_requests(n)`` (Stripe's 500 before doing anything), and events signed
+with Stripe's scheme: ``signature_header()``, ``deliver()``.
 """
 
 import base64
