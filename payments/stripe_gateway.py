@@ -400,6 +400,16 @@ def create_transfer(
     return _transfer(obj)
 
 
+def list_transfers(*, transfer_group: str, destination_account: str) -> list[Transfer]:
+    """The transfers of a transfer group to an account, newest first (at most 100: a group
+    is one statement, paid by one transfer). How a retry finds a transfer whose answer was
+    lost longer ago than Stripe keeps idempotency keys (24 hours)."""
+    params = {"transfer_group": transfer_group, "destination": destination_account, "limit": 100}
+    with _stripe_errors():
+        page = _client().v1.transfers.list(params)
+    return [_transfer(obj) for obj in page.data]
+
+
 def construct_event(payload: bytes, signature_header: str | None) -> Event:
     """Verify a webhook delivery against the raw body and return its event. Raises
     ``WebhookSignatureInvalid`` (400) before reading a byte of an unsigned, wrongly signed or

@@ -278,3 +278,59 @@ def test_the_beat_job_sends_what_is_due_through_a_worker(
     assert ("payments.tasks.send_due_payouts", 1) in finished_tasks
     payout.refresh_from_db()
     assert payout.status == "paid" and len(fake_stripe.objects("transfer")) == 1
+
+
+def test_a_retry_after_stripe_forgot_the_key_adopts_the_transfer_made_before(
+    payout, fake_stripe, staff, settings, django_capture_on_commit_callbacks
+):
+    """The first answer was lost; staff retry days later, when Stripe no longer knows the
+    key: the retry finds the transfer by the statement's group and adopts it."""
+    settings.PAYOUT_MAX_ATTEMPTS = 1
+    fake_stripe.top_up(100000)
+    fake_stripe.drop_responses(3)  # made, the answer lost: the SDK's retries too
+    payout = payout_send(payout_id=payout.pk)
+    assert (payout.status, payout.next_attempt_at) == ("failed", None)  # left for staff
+    (made,) = fake_stripe.objects("transfer")
+    fake_stripe.forget_idempotency_keys()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = staff.post(f"/api/v1/payouts/{payout.pk}/retry/")
+    assert response.status_code == 202 and len(callbacks) == 1, response.content
+    payout = payout_send(payout_id=payout.pk)  # what the queued send_payout does
+
+    assert (payout.status, payout.provider_reference) == ("paid", made["id"])
+    assert fake_stripe.objects("transfer") == [made]
+    assert len(transfer_posts(fake_stripe)) == 3  # the first send and the SDK's 2 retries
+    lookups = [r for r in fake_stripe.requests if (r.method, r.path) == ("GET", "/v1/transfers")]
+    assert [r.params for r in lookups] == [
+        {
+            "transfer_group": f"statement_{payout.statement_id}",
+            "destination": payout.statement.cooperative.stripe_account,
+            "limit": "100",
+        }
+    ]
+    assert fake_stripe.state.balance_fen == 100000 - NET_FEN
+    assert Statement.objects.get().status == "paid"
+    assert balance(account=Account.COOPERATIVE_PAYABLE) == 0
+
+
+def test_a_retry_that_finds_no_transfer_sends_one(payout, fake_stripe):
+    payout = payout_send(payout_id=payout.pk)  # refused: no balance
+    assert (payout.status, payout.refusals) == ("failed", 1)
+    fake_stripe.top_up(NET_FEN)
+    make_due(payout)
+    payout = payout_send(payout_id=payout.pk)
+    (transfer,) = fake_stripe.objects("transfer")
+    assert (payout.status, payout.provider_reference) == ("paid", transfer["id"])
+
+
+def test_a_retry_whose_lookup_gets_no_answer_sends_nothing(payout, fake_stripe):
+    fake_stripe.top_up(100000)
+    fake_stripe.drop_responses(3)
+    payout = payout_send(payout_id=payout.pk)
+    fake_stripe.forget_idempotency_keys()
+    fake_stripe.fail_requests(3)  # the lookup: Stripe's 500, and the SDK's retries
+    make_due(payout)
+    payout = payout_send(payout_id=payout.pk)
+    assert payout.status == "failed" and payout.refusals == 0  # unknown: not a refusal
+    assert len(transfer_posts(fake_stripe)) == 3 and len(fake_stripe.objects("transfer")) == 1
