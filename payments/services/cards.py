@@ -54,9 +54,13 @@ def payment_start(*, user: User, order: Order, rail: str) -> tuple[Payment, Outc
     access.check_pays_order(user=user, organisation_id=order.organisation_id)
     provider = payment_rail(rail)  # 503 when the rail is off here
     if rail not in PROVIDER_RAILS:
-        payment, created = Payment.objects.get_or_create(
-            order=order, rail=rail, defaults={"amount": Decimal(0)}
-        )
+        payment = Payment.objects.filter(order=order, rail=rail).first()
+        created = False
+        if payment is None:
+            _payable(order)  # the same refusals: the amount is not known yet, or none is owed
+            payment, created = Payment.objects.get_or_create(
+                order=order, rail=rail, defaults={"amount": Decimal(0)}
+            )
         return payment, provider.start(payment=payment), created
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
