@@ -26,7 +26,8 @@ from orders.services import transitions
 from orders.services.placement import LineRequest, order_place
 from orders.services.standing import standing_order_create
 from partners.services import webhook_endpoint_create
-from payments.services import collecting, payouts, settlement
+from payments.selectors import order_balance
+from payments.services import collecting, payouts, refunds, settlement
 from products import services as products
 from products.models import Category, Certification, Grade, Listing, Unit
 from suppliers import services as suppliers
@@ -419,25 +420,19 @@ def _send_notices_of(fulfilment) -> None:
 
 
 def _settled_order(*, staff, buyer, store, honey, tongcao) -> None:
-    """An order taken all the way: delivered with a quality rejection, paid by bank transfer
-    (a little over), settled, and paid out in a bank batch file, so the statements show a
-    household split."""
+    """An order taken all the way through the real services: paid by bank transfer once
+    confirmed (a little over: the rest stays on the transfer), delivered with a quality
+    rejection, the rejected goods refunded, settled, and paid out in a bank batch file the
+    bank has paid, so the statements show a household split and a paid payout."""
     order = order_place(
         user=buyer,
         store=store,
         lines=[LineRequest(honey.pk, Decimal("20")), LineRequest(tongcao.pk, Decimal("40"))],
         note="demo order, settled",
     ).order
-    for fulfilment in order.fulfilments.order_by("pk"):
+    parts = list(order.fulfilments.order_by("pk"))
+    for fulfilment in parts:
         transitions.fulfilment_confirm(fulfilment=fulfilment, user=staff)
-        transitions.fulfilment_pack(fulfilment=fulfilment, user=staff)
-        transitions.fulfilment_ship(fulfilment=fulfilment, user=staff)
-        accepted = {
-            line.pk: (line.confirmed_quantity - 2, "quality", "2 箱结晶 (2 cases crystallised)")
-            for line in fulfilment.lines.filter(listing=honey)
-        }
-        transitions.fulfilment_deliver(fulfilment=fulfilment, user=staff, accepted=accepted)
-        transitions.fulfilment_complete(fulfilment=fulfilment, user=staff)
     order.refresh_from_db()
     collecting.bank_transfer_record(
         user=staff,
@@ -448,5 +443,23 @@ def _settled_order(*, staff, buyer, store, honey, tongcao) -> None:
         payer_name=str(order.organisation),
         allocations=[collecting.AllocationRequest(order.pk)],
     )
+    for fulfilment in parts:
+        transitions.fulfilment_pack(fulfilment=fulfilment, user=staff)
+        transitions.fulfilment_ship(fulfilment=fulfilment, user=staff)
+        accepted = {
+            line.pk: (line.confirmed_quantity - 2, "quality", "2 箱结晶 (2 cases crystallised)")
+            for line in fulfilment.lines.filter(listing=honey)
+        }
+        transitions.fulfilment_deliver(fulfilment=fulfilment, user=staff, accepted=accepted)
+        transitions.fulfilment_complete(fulfilment=fulfilment, user=staff)
+    order.refresh_from_db()
+    # The rejected honey was paid for: staff give it back (by bank, recorded as done).
+    refunds.refund_give(
+        user=staff,
+        payment=order.payments.get(),
+        amount=order_balance(order=order).overpaid,
+        reason="quality",
+        note="2 箱结晶退款 (2 cases crystallised, refunded)",
+    )
     settlement.settlement_run(user=staff)
-    payouts.bank_batch_create(user=staff)
+    payouts.bank_batch_mark_paid(batch=payouts.bank_batch_create(user=staff), user=staff)

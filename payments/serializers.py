@@ -175,10 +175,10 @@ class PaymentStartedSerializer(PaymentSerializer):
 
 
 class RefundCreateSerializer(serializers.Serializer):
-    """Money given back to the buyer. ``cancellation``, ``shortfall`` and ``quality``: at most
-    what was paid beyond the order's total now (it follows accepted quantities);
-    ``overpayment``: at most what the payment has left; ``adjustment``: goods accepted and
-    then partly refunded, charged to the cooperative of ``fulfilment``."""
+    """Money given back to the buyer. ``cancellation``, ``shortfall``, ``quality`` and
+    ``overpayment``: at most what was paid beyond the order's total now (it follows accepted
+    quantities); ``adjustment``: goods accepted and then partly refunded, charged to the
+    cooperative of ``fulfilment``."""
 
     payment = ScopedPrimaryKeyRelatedField(scope=selectors.payments_for_refund)
     amount = serializers.DecimalField(**AMOUNT)

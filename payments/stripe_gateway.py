@@ -400,6 +400,20 @@ def create_transfer(
     return _transfer(obj)
 
 
+def list_transfers(
+    *, transfer_group: str, destination_account: str | None = None
+) -> list[Transfer]:
+    """The transfers of a transfer group (to an account, if named), newest first (at most
+    100: a group is one statement, paid by one transfer). How a retry finds a transfer whose
+    answer was lost longer ago than Stripe keeps idempotency keys (24 hours)."""
+    params: dict[str, Any] = {"transfer_group": transfer_group, "limit": 100}
+    if destination_account:
+        params["destination"] = destination_account
+    with _stripe_errors():
+        page = _client().v1.transfers.list(params)
+    return [_transfer(obj) for obj in page.data]
+
+
 def construct_event(payload: bytes, signature_header: str | None) -> Event:
     """Verify a webhook delivery against the raw body and return its event. Raises
     ``WebhookSignatureInvalid`` (400) before reading a byte of an unsigned, wrongly signed or

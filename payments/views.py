@@ -326,6 +326,8 @@ class PayoutViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [access.StaffPermission]
     lookup_value_regex = bounded_id_regex()
     ordering_fields = ["id"]
+    # A retry, or a move after a lost answer, asks Stripe: 503 when it is off or unreachable.
+    provider_error_codes = ("503",)
 
     def get_queryset(self):
         return selectors.payout_list(user=self.request.user)
@@ -346,6 +348,20 @@ class PayoutViewSet(viewsets.ReadOnlyModelViewSet):
             self.get_serializer(self.get_queryset().get(pk=payout.pk)).data,
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        summary=gettext_lazy("Move a failed transfer to the bank batch"),
+        request=None,
+        responses={200: PayoutSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="move-to-bank-batch")
+    def move_to_bank_batch(self, request, pk=None):
+        """Pay a failed Stripe transfer by the next bank batch file instead (the Stripe rail
+        is off, the connected account gone). 409 for a payout that is not a failed transfer,
+        or whose transfer Stripe made after all (an answer was lost: Stripe is asked first);
+        503 when Stripe cannot say."""
+        payout = payouts.payout_move_to_bank(payout=self.get_object(), user=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=payout.pk)).data)
 
 
 class BankBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -67,6 +67,7 @@ WALKED = {
     "tests/orders/test_standing_rules.py",
     "tests/orders/test_stock_moves.py",
     "tests/payments/test_api.py",
+    "tests/payments/test_bad_input.py",
     "tests/payments/test_cards.py",
     "tests/payments/test_refunds.py",
     "tests/payments/test_payouts.py",

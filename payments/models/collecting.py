@@ -45,6 +45,10 @@ class Payment(models.Model):
     # references per transfer.
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
     failure_reason = models.CharField(_("why it failed"), max_length=500, blank=True)
+    # How many provider requests this payment gave up (cancelled here, or in Stripe's
+    # dashboard): part of the next request's idempotency key, because Stripe answers a
+    # repeated key with the first (cancelled) request for 24 hours.
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=0)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

@@ -243,13 +243,21 @@ class Payout(models.Model):
         verbose_name=_("batch"),
     )
     provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
-    failure_reason = models.CharField(_("why it failed"), max_length=500, blank=True)
+    # Also why a pending payout waits (a bank payout whose cooperative has no bank details
+    # stays out of the batch files).
+    failure_reason = models.CharField(_("why it failed or waits"), max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # Stripe keeps a refusal (insufficient balance) under its idempotency key for 24 hours,
     # so the attempt after a refusal needs a key of its own; an attempt whose answer was lost
     # must reuse the key, so Stripe answers it with the first result. The key sent is
     # ``idempotency_key`` with this count of refusals (services.payouts.provider_key).
     refusals = models.PositiveSmallIntegerField(default=0, verbose_name=_("refusals"))
+    # Attempts whose answer was lost (Stripe unreachable after the call went out): only these
+    # can hide a transfer, so only then does a retry, or a move to the bank batch, first ask
+    # Stripe for the statement's transfers (its keys last 24 hours, a retry may come later).
+    unanswered = models.PositiveSmallIntegerField(
+        default=0, verbose_name=_("attempts without an answer")
+    )
     # When a payout waiting on a provider is tried next (the beat job sends those due); null
     # when nothing is scheduled: paid, in a bank batch, or failed for good (staff retry).
     next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))

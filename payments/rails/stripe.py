@@ -68,6 +68,16 @@ def intent_outcome(intent: stripe_gateway.PaymentIntent) -> Outcome:
     )
 
 
+def intent_key(payment, amount_fen: int) -> str:
+    """The order and the amount name the intent; after a cancelled one, the attempt too
+    (Stripe would answer the old key with the cancelled intent for 24 hours)."""
+    if payment.attempt:
+        return stripe_gateway.idempotency_key(
+            "payment_intent", payment.order_id, amount_fen, f"a{payment.attempt}"
+        )
+    return stripe_gateway.idempotency_key("payment_intent", payment.order_id, amount_fen)
+
+
 class StripePaymentRail:
     name = Rail.STRIPE
 
@@ -75,15 +85,14 @@ class StripePaymentRail:
         return stripe_gateway.is_enabled()
 
     def start(self, *, payment) -> Outcome:
-        """The order's PaymentIntent for ``payment.amount``: the same order and amount answer
-        the same intent (Stripe replays the key), a new amount makes a new one."""
+        """The order's PaymentIntent for ``payment.amount``: the same order, amount and
+        attempt answer the same intent (Stripe replays the key), a new amount or a new
+        attempt after a cancellation makes a new one."""
         amount_fen = to_fen(payment.amount)
         intent = stripe_gateway.create_payment_intent(
             order_id=payment.order_id,
             amount_fen=amount_fen,
-            idempotency_key=stripe_gateway.idempotency_key(
-                "payment_intent", payment.order_id, amount_fen
-            ),
+            idempotency_key=intent_key(payment, amount_fen),
             capture_method="automatic",
             metadata={"payment": str(payment.pk)},
         )

@@ -13,6 +13,12 @@ stripe_account``) is paid by one Stripe Transfer per statement from the platform
   since Stripe keeps the refusal under the old one. No answer (Stripe down, the rail switched
   off since settlement): the outcome is unknown, so the next attempt reuses the key and
   Stripe answers with whatever happened the first time.
+- **A retry looks first.** Stripe keeps an idempotency key for 24 hours; a retry after that
+  (staff's, days after an answer was lost) would make a second transfer under the same key.
+  So an attempt after one whose answer was lost (``Payout.unanswered``) first lists the
+  statement's transfer group at the cooperative's account and adopts a transfer of the
+  payout's amount already there; only if none is found does it send. A lookup that gets no
+  answer is itself an unknown outcome. (A refusal makes no transfer: nothing to look for.)
 """
 
 from django.utils.translation import gettext
@@ -53,11 +59,19 @@ class StripeConnectPayoutRail:
                 status=Payout.Status.FAILED,
                 reason=gettext("The cooperative has no Stripe connected account."),
             )
+        group = transfer_group_for_statement(payout.statement_id)
+        if payout.unanswered:
+            try:
+                made = _made_before(payout, destination, group)
+            except stripe_gateway.GatewayError as exc:  # not known whether one was made
+                return Outcome(status=Payout.Status.PENDING, reason=exc.message)
+            if made is not None:
+                return Outcome(status=Payout.Status.PAID, reference=made.id)
         try:
             transfer = stripe_gateway.create_transfer(
                 destination_account=destination,
                 amount_fen=to_fen(payout.amount),
-                transfer_group=transfer_group_for_statement(payout.statement_id),
+                transfer_group=group,
                 idempotency_key=provider_key(payout),
                 metadata={"statement": str(payout.statement_id), "payout": str(payout.pk)},
             )
@@ -66,3 +80,23 @@ class StripeConnectPayoutRail:
         except stripe_gateway.GatewayError as exc:
             return Outcome(status=Payout.Status.FAILED, reason=exc.message)
         return Outcome(status=Payout.Status.PAID, reference=transfer.id)
+
+    def made_before(self, *, payout) -> str:
+        """The id of a transfer an earlier attempt made for the payout, or "" if none:
+        GatewayError (StripeUnavailable: 503) when Stripe cannot say."""
+        destination = payout.statement.cooperative.stripe_account or None
+        group = transfer_group_for_statement(payout.statement_id)
+        made = _made_before(payout, destination, group)
+        return made.id if made is not None else ""
+
+
+def _made_before(payout, destination: str | None, group: str) -> stripe_gateway.Transfer | None:
+    """A transfer an earlier attempt made for this payout (its answer lost): one of the
+    payout's amount in the statement's group to the cooperative, not reversed."""
+    amount_fen = to_fen(payout.amount)
+    for transfer in stripe_gateway.list_transfers(
+        transfer_group=group, destination_account=destination
+    ):
+        if transfer.amount_fen == amount_fen and not transfer.reversed:
+            return transfer
+    return None

@@ -54,9 +54,13 @@ def payment_start(*, user: User, order: Order, rail: str) -> tuple[Payment, Outc
     access.check_pays_order(user=user, organisation_id=order.organisation_id)
     provider = payment_rail(rail)  # 503 when the rail is off here
     if rail not in PROVIDER_RAILS:
-        payment, created = Payment.objects.get_or_create(
-            order=order, rail=rail, defaults={"amount": Decimal(0)}
-        )
+        payment = Payment.objects.filter(order=order, rail=rail).first()
+        created = False
+        if payment is None:
+            _payable(order)  # the same refusals: the amount is not known yet, or none is owed
+            payment, created = Payment.objects.get_or_create(
+                order=order, rail=rail, defaults={"amount": Decimal(0)}
+            )
         return payment, provider.start(payment=payment), created
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -76,12 +80,18 @@ def payment_start(*, user: User, order: Order, rail: str) -> tuple[Payment, Outc
         # Asked before for this amount: the intent as it is now (a replayed create would
         # answer its first state).
         outcome = provider.status(payment=payment)
-        return payment_apply(payment=payment, outcome=outcome), outcome, created
-    if stale:
+        payment = payment_apply(payment=payment, outcome=outcome)
+        if payment.status != Payment.Status.CANCELLED:
+            return payment, outcome, created
+        # Cancelled outside the system (Stripe's dashboard): give it up and ask anew.
+        payment = _renew(payment, given_up=outcome.reference)
+    elif stale:
         payment = _withdraw(payment)
         if payment.status == Payment.Status.COLLECTED:  # the buyer paid just before
             return payment, provider.status(payment=payment), created
         payment = _renew(payment)
+    if payment.provider_reference:  # collected or asked again meanwhile: nothing new
+        return payment, provider.status(payment=payment), created
     outcome = provider.start(payment=payment)
     return payment_apply(payment=payment, outcome=outcome, adopt=True), outcome, created
 
@@ -103,9 +113,19 @@ def _payable(order: Order) -> Decimal:
 
 
 @transaction.atomic
-def _renew(payment: Payment) -> Payment:
-    """After a withdrawal: ask for what the order owes now (start makes the intent)."""
+def _renew(payment: Payment, *, given_up: str = "") -> Payment:
+    """After a withdrawal, or a cancellation by the provider (``given_up``: the cancelled
+    request, still current): ask for what the order owes now, under the next attempt's key
+    (start makes the intent)."""
     payment = _locked(payment)
+    if (
+        given_up
+        and payment.provider_reference == given_up
+        and payment.status == Payment.Status.CANCELLED
+    ):
+        payment.provider_reference = ""
+        payment.attempt += 1
+        payment.save(update_fields=["provider_reference", "attempt", "updated_at"])
     if payment.status != Payment.Status.COLLECTED and not payment.provider_reference:
         payment.amount = _payable(payment.order)
         payment.status = Payment.Status.PENDING
@@ -181,7 +201,10 @@ def _withdraw(payment: Payment) -> Payment:
             if payment.status != Payment.Status.COLLECTED:
                 payment.provider_reference = ""
                 payment.status = Payment.Status.CANCELLED
-                payment.save(update_fields=["provider_reference", "status", "updated_at"])
+                payment.attempt += 1
+                payment.save(
+                    update_fields=["provider_reference", "status", "attempt", "updated_at"]
+                )
     return payment
 
 

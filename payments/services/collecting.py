@@ -287,9 +287,17 @@ def refund_record(
     return refund, True
 
 
-# Refunds of money the buyer never owed, once the order's total fell: at most what was paid
-# beyond the total. (An overpayment is staff's call: a transfer paid twice, say.)
-NOT_OWED = (Refund.Reason.CANCELLATION, Refund.Reason.SHORTFALL, Refund.Reason.QUALITY)
+# Refunds of money the buyer never owed: at most what was paid beyond the order's total,
+# checked under the order's and the payment's locks. An overpayment too: a payment never
+# holds more than its order owed when it was matched, so what it has left beyond the total
+# is the overpayment; more would give back money the buyer still owes. (Money a transfer
+# brought beyond its orders stays on the transfer, never on a payment.)
+NOT_OWED = (
+    Refund.Reason.CANCELLATION,
+    Refund.Reason.SHORTFALL,
+    Refund.Reason.QUALITY,
+    Refund.Reason.OVERPAYMENT,
+)
 
 
 def _check_not_owed(payment: Payment, amount: Decimal) -> None:

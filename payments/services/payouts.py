@@ -34,20 +34,58 @@ from ..selectors import pending_bank_payouts
 logger = logging.getLogger(__name__)
 
 
+def no_bank_details() -> str:
+    """Why a bank payout waits outside the batch files (kept on the payout for staff)."""
+    return _(
+        "The cooperative has no bank details (payout reference): this payout waits outside "
+        "the bank batch until staff add them."
+    )
+
+
+def has_bank_details(cooperative) -> bool:
+    return bool(cooperative.payout_reference.strip())
+
+
 @transaction.atomic
 def bank_batch_create(*, user: User | None) -> BankBatch:
-    """Put every pending bank payout in a new batch file. The payouts are locked (by primary
-    key), so two staff creating batches at once cannot put a payout in both: the second
-    finds none left (409)."""
-    payouts = list(pending_bank_payouts().select_for_update().order_by("pk"))
+    """Put every pending bank payout whose cooperative has bank details in a new batch file;
+    one without waits, with the reason on it, rather than go to the bank as a row without an
+    account. The payouts are locked (by primary key), so two staff creating batches at once
+    cannot put a payout in both: the second finds none left (409)."""
+    pending = list(
+        pending_bank_payouts()
+        .select_for_update(of=("self",))
+        .select_related("statement__cooperative")
+        .order_by("pk")
+    )
+    payouts = [p for p in pending if has_bank_details(p.statement.cooperative)]
+    waiting = [p.pk for p in pending if not has_bank_details(p.statement.cooperative)]
+    if waiting:
+        Payout.objects.filter(pk__in=waiting).update(
+            failure_reason=no_bank_details(), updated_at=timezone.now()
+        )
     if not payouts:
+        if waiting:
+            raise Conflict(
+                _(
+                    "No bank payout can go into a batch: %(count)s wait for their "
+                    "cooperative's bank details."
+                )
+                % {"count": len(waiting)},
+                fields={},
+                waiting_payouts=waiting,
+            )
         raise Conflict(
             _("No bank payouts are waiting for a batch."),
             fields={},
         )
     batch = BankBatch.objects.create(created_by=user)
     Payout.objects.filter(pk__in=[p.pk for p in payouts]).update(
-        batch=batch, status=Payout.Status.SENT, attempts=1, updated_at=timezone.now()
+        batch=batch,
+        status=Payout.Status.SENT,
+        attempts=1,
+        failure_reason="",
+        updated_at=timezone.now(),
     )
     ledger_post_many(
         transactions=[
@@ -156,13 +194,17 @@ def payout_send(*, payout_id: int) -> Payout:
         or payout.next_attempt_at > now
     ):
         return payout  # paid, failed for good, or not yet due (a duplicate message)
-    outcome = payout_rail(payout.rail).send(payout=payout)
+    rail = payout_rail(payout.rail)
+    called = rail.is_available()  # switched off, the rail calls nobody: nothing is unknown
+    outcome = rail.send(payout=payout)
     payout.attempts += 1
     if outcome.status == Payout.Status.PAID:
         _paid(payout, reference=outcome.reference, now=now)
         return payout
     if outcome.status == Payout.Status.FAILED:
         payout.refusals += 1  # Stripe keeps the refusal under the old key
+    elif called:
+        payout.unanswered += 1
     payout.status, payout.failure_reason = Payout.Status.FAILED, outcome.reason[:500]
     if payout.attempts < settings.PAYOUT_MAX_ATTEMPTS:
         payout.next_attempt_at = now + retry_delay(payout.attempts)
@@ -181,6 +223,7 @@ def payout_send(*, payout_id: int) -> Payout:
             "failure_reason",
             "attempts",
             "refusals",
+            "unanswered",
             "next_attempt_at",
             "updated_at",
         ]
@@ -250,11 +293,63 @@ def payout_retry(*, payout: Payout, user: User) -> Payout:
     return payout
 
 
+@transaction.atomic
+def payout_move_to_bank(*, payout: Payout, user: User) -> Payout:
+    """Staff move a failed Stripe transfer to the bank batch (the Stripe rail was switched
+    off, or the connected account is gone): it waits for the next batch file like any bank
+    payout. Never twice: if any attempt's outcome was unknown (no answer), Stripe is asked
+    first whether a transfer was made after all, and the move is refused if so, or if
+    Stripe cannot say (503). The row stays locked meanwhile, so a send cannot race it."""
+    payout = (
+        Payout.objects.select_for_update(of=("self",))
+        .select_related("statement__cooperative")
+        .get(pk=payout.pk)
+    )
+    if payout.rail != PayoutRail.STRIPE_TRANSFER:
+        raise Conflict(
+            _("This payout is already paid by bank batch."),
+            fields={"rail": [_("Only Stripe transfers are moved to the bank batch.")]},
+            current_status=payout.status,
+        )
+    if payout.status != Payout.Status.FAILED:
+        raise Conflict(
+            _("Only a failed transfer can be moved to the bank batch; this one is %(status)s.")
+            % {"status": payout.get_status_display()},
+            fields={"status": [_("Not failed.")]},
+            current_status=payout.status,
+        )
+    if payout.unanswered:  # some attempt got no answer: ask Stripe
+        made = payout_rail(payout.rail).made_before(payout=payout)
+        if made:
+            raise Conflict(
+                _(
+                    "Stripe already made a transfer for this statement; retry the payout to "
+                    "record it."
+                ),
+                fields={"rail": [_("Already transferred.")]},
+                current_status=payout.status,
+            )
+    cooperative = payout.statement.cooperative
+    payout.rail, payout.status, payout.next_attempt_at = (
+        PayoutRail.BANK_BATCH,
+        Payout.Status.PENDING,
+        None,
+    )
+    payout.failure_reason = "" if has_bank_details(cooperative) else no_bank_details()
+    payout.save(update_fields=["rail", "status", "next_attempt_at", "failure_reason", "updated_at"])
+    Statement.objects.filter(pk=payout.statement_id).update(
+        status=Statement.Status.PENDING, failure_reason=""
+    )
+    logger.info("payout %s moved to the bank batch by staff user %s", payout.pk, user.pk)
+    return payout
+
+
 __all__ = [
     "PayoutRail",
     "bank_batch_create",
     "bank_batch_mark_paid",
     "payout_fail",
+    "payout_move_to_bank",
     "payout_retry",
     "payout_send",
     "payouts_due",

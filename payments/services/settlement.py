@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..rails import payout_rail_name_for
 from ..selectors import paid_subquery
+from .payouts import has_bank_details, no_bank_details
 
 WEIGHT = DecimalField(max_digits=30, decimal_places=10)
 SIX_PLACES = Decimal("0.000001")
@@ -202,13 +203,16 @@ def _settle(run: SettlementRun, cooperatives: dict, rows: list, period_end: date
     payouts = []
     for s in statements:
         if s.net_payable > 0:
-            rail = payout_rail_name_for(cooperatives[s.cooperative_id])
+            cooperative = cooperatives[s.cooperative_id]
+            rail = payout_rail_name_for(cooperative)
+            waits = rail == PayoutRail.BANK_BATCH and not has_bank_details(cooperative)
             payouts.append(
                 Payout(
                     statement=s,
                     rail=rail,
                     amount=s.net_payable,
                     idempotency_key=f"statement-{s.pk}-payout",
+                    failure_reason=no_bank_details() if waits else "",
                     # Transfers go out with the next beat of send_due_payouts; bank payouts
                     # wait for staff to make a batch.
                     next_attempt_at=now if rail == PayoutRail.STRIPE_TRANSFER else None,

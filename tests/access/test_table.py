@@ -418,6 +418,13 @@ payouts/{payout}/retry/             PUT    401   405   403   403   403   403   4
 payouts/{payout}/retry/             PATCH  401   405   403   403   403   403   403   403
 payouts/{payout}/retry/             DELETE 401   405   403   403   403   403   403   403
 
+# Likewise only a failed Stripe transfer moves to the bank batch: the world's is one already.
+payouts/{payout}/move-to-bank-batch/ GET    401   405   403   403   403   403   403   403
+payouts/{payout}/move-to-bank-batch/ POST   401   409   403   403   403   403   403   403
+payouts/{payout}/move-to-bank-batch/ PUT    401   405   403   403   403   403   403   403
+payouts/{payout}/move-to-bank-batch/ PATCH  401   405   403   403   403   403   403   403
+payouts/{payout}/move-to-bank-batch/ DELETE 401   405   403   403   403   403   403   403
+
 bank-batches/                       GET    401   200   403   403   403   403   403   403
 bank-batches/                       POST   401   409   403   403   403   403   403   403
 bank-batches/                       PUT    401   405   403   403   403   403   403   403

@@ -15,7 +15,8 @@ from buyers.models import BuyerOrganisation
 from demo.data import PARTNER_API_KEY, PASSWORD, USERS, load_demo
 from orders.lifecycle import HOLDS_RESERVATION
 from orders.models import Order, OrderLine, StandingOrder
-from payments.models import Statement
+from payments.models import Refund, Statement
+from payments.selectors import order_balance
 from products.models import (
     Category,
     Certification,
@@ -125,7 +126,12 @@ def test_a_settled_order_shows_statements_with_a_household_split(demo):
         shares = statement.shares.all()
         assert shares and sum(s.amount for s in shares) == statement.net_payable
         assert statement.payout.batch is not None
+        assert (statement.status, statement.payout.status) == ("paid", "paid")
     assert statements.filter(shares__on_poverty_list=True).exists()
+    # The rejected honey, paid for before delivery, went back to the buyer.
+    (refund,) = Refund.objects.all()
+    assert (refund.reason, refund.status) == ("quality", "succeeded")
+    assert order_balance(order=refund.payment.order).overpaid == 0
     honey = statements.get(cooperative__name_zh__contains="蜜源")
     assert honey.goods_value < honey.lines.get().fulfilment.lines.get().quantity * (
         honey.lines.get().fulfilment.lines.get().unit_price

@@ -21,14 +21,16 @@ What it speaks (tests/payments/fake_stripe_resources.py holds the objects):
   parsing is not saved, as on Stripe.
 - PaymentIntents (create, retrieve, confirm, capture with ``amount_to_capture``, cancel),
   refunds (partial or full, never more than captured), transfers (to a known connected
-  account, within the platform balance: captured - refunded - transferred, or ``top_up``),
+  account, within the platform balance: captured - refunded - transferred, or ``top_up``;
+  listed by ``transfer_group`` and ``destination``, newest first, as Stripe's lists),
   accounts, events.
 
 Test helpers: ``create_account()``, ``confirm(pi_id, card)`` (the buyer's app confirming with
-a test card; ``pm_card_chargeDeclined`` declines), ``drop_responses(n)`` (do the work, then
-lose the answer: the SDK retries with the same key), ``fail_requests(n)`` (Stripe's 500
-before doing anything), and events signed with Stripe's scheme: ``signature_header()``,
-``deliver()``.
+a test card; ``pm_card_chargeDeclined`` declines), ``cancel(pi_id)`` (someone in Stripe's
+dashboard), ``forget_idempotency_keys()`` (24 hours later), ``drop_responses(n)`` (do the
+work, then lose the answer: the SDK retries with the same key), ``fail_requests(n)``
+(Stripe's 500 before doing anything), and events signed with Stripe's scheme:
+``signature_header()``, ``deliver()``.
 """
 
 import base64
@@ -140,9 +142,21 @@ class FakeStripe:
             except StripeFailure as failure:
                 return failure.body
 
+    def cancel(self, pi_id: str) -> dict:
+        """Someone cancels the intent in Stripe's dashboard."""
+        with self.lock:
+            return copy.deepcopy(
+                self.state.cancel(pi_id, {"cancellation_reason": "requested_by_customer"})
+            )
+
     def top_up(self, amount_fen: int) -> None:
         with self.lock:
             self.state.balance_fen += amount_fen
+
+    def forget_idempotency_keys(self) -> None:
+        """A day has passed: Stripe no longer knows the keys it was sent."""
+        with self.lock:
+            self._idempotent.clear()
 
     def drop_responses(self, count: int = 1) -> None:
         with self.lock:
@@ -192,6 +206,7 @@ class FakeStripe:
         ("POST", r"/v1/refunds", "create_refund"),
         ("GET", r"/v1/refunds/(re_\w+)", "refund"),
         ("POST", r"/v1/transfers", "create_transfer"),
+        ("GET", r"/v1/transfers", "list_transfers"),
         ("GET", r"/v1/transfers/(tr_\w+)", "transfer"),
         ("POST", r"/v1/accounts", "create_account"),
         ("GET", r"/v1/accounts/(acct_\w+)", "account"),
@@ -272,6 +287,8 @@ class FakeStripe:
             if route_method != method or not match:
                 continue
             try:
+                if name.startswith("list_"):  # a list, filtered by the query's parameters
+                    return 200, copy.deepcopy(getattr(self.state, name)(params)), True
                 if method == "GET":  # GET routes are named for the kind of object they read
                     return 200, copy.deepcopy(self.state.get(name, match[1])), True
                 request = {"id": request_id, "idempotency_key": key}

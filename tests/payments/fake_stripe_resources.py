@@ -391,3 +391,30 @@ class StripeState:
         )
         self.emit("transfer.created", transfer, request)
         return transfer
+
+    def list_transfers(self, params: dict) -> dict:
+        """``GET /v1/transfers``: Stripe's list object, newest first, filtered as asked."""
+        check_params(params, {"transfer_group", "destination", "limit"})
+        limit = integer(params, "limit", default=10)
+        if limit > 100:
+            raise invalid(
+                "This value must be less than or equal to 100.",
+                code="parameter_invalid_integer",
+                param="limit",
+                saved=False,
+            )
+        found = [
+            transfer
+            for transfer in reversed(self.of_kind("transfer"))
+            if all(
+                transfer[name] == params[name]
+                for name in ("transfer_group", "destination")
+                if name in params
+            )
+        ]
+        return {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/transfers",
+        }

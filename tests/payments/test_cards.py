@@ -241,6 +241,45 @@ def test_an_intent_asked_again_after_the_total_fell_is_renewed_at_once(
     assert fake_stripe.get(first["payment_intent"])["status"] == "canceled"
 
 
+@pytest.mark.parametrize("webhook_first", [True, False], ids=["webhook told", "not yet told"])
+def test_an_intent_cancelled_in_stripe_s_dashboard_is_replaced_by_a_new_one(
+    client, purchaser, confirmed_order, fake_stripe, webhook_first
+):
+    first = start(purchaser, confirmed_order).json()["client"]
+    fake_stripe.cancel(first["payment_intent"])
+    if webhook_first:
+        deliver_events(client, fake_stripe, fake_stripe.events("payment_intent.canceled"))
+        assert Payment.objects.get().status == "cancelled"
+
+    again = start(purchaser, confirmed_order)
+    assert again.status_code == 200, again.content
+    renewed = again.json()
+    # The same order and amount, yet a new intent: the key names the attempt too.
+    assert renewed["client"]["payment_intent"] != first["payment_intent"]
+    assert (renewed["status"], renewed["client"]["amount"]) == ("pending", "1360.00")
+    assert renewed["client"]["status"] == "requires_payment_method"
+    creates = [
+        r.idempotency_key
+        for r in fake_stripe.requests
+        if (r.method, r.path) == ("POST", "/v1/payment_intents")
+    ]
+    order = confirmed_order.pk
+    assert creates == [
+        stripe_gateway.idempotency_key("payment_intent", order, 136000),
+        stripe_gateway.idempotency_key("payment_intent", order, 136000, "a1"),
+    ]
+    payment = Payment.objects.get()
+    assert (payment.attempt, payment.provider_reference) == (1, renewed["client"]["payment_intent"])
+
+    # Asked once more, it is the same new intent; paid, it is collected once.
+    assert start(purchaser, confirmed_order).json()["client"] == renewed["client"]
+    fake_stripe.confirm(renewed["client"]["payment_intent"])
+    deliver_events(client, fake_stripe, fake_stripe.events("payment_intent.succeeded"))
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_collected) == ("collected", Decimal("1360.00"))
+    assert len(fake_stripe.objects("payment_intent")) == 2
+
+
 def test_a_total_that_falls_after_payment_refunds_the_difference_once(
     client, purchaser, confirmed_order, fake_stripe, staff_user, honey
 ):

@@ -16,6 +16,7 @@ from payments.services.collecting import (
     refund_record,
 )
 from tests.factories import place_order
+from tests.payments.conftest import deliver
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 28)
@@ -122,9 +123,14 @@ def test_a_remainder_is_matched_later(staff_user, organisation, purchaser_user, 
     assert transfer.allocations.get().amount == Decimal("680.00")
 
 
-def test_a_refund_is_recorded_once_and_posted(staff_user, organisation, delivered_order):
-    record(staff_user, organisation, "R-1", "1020.00", (delivered_order, None))
-    payment = Payment.objects.get(order=delivered_order)
+def test_a_refund_is_recorded_once_and_posted(
+    staff_user, organisation, purchaser_user, store, honey
+):
+    # Paid 1,360.00 for 20 kg, then 5 kg rejected at delivery: 340.00 paid beyond the total.
+    order = place_order(purchaser_user, store, (honey, "20"))
+    record(staff_user, organisation, "R-1", "1360.00", (order, None))
+    order = deliver(order, staff_user, accepted={honey: ("15", "quality", "crystallised")})
+    payment = Payment.objects.get(order=order)
     refund, created = refund_record(
         payment=payment, amount=Decimal("20.00"), reason="overpayment", idempotency_key="r-1"
     )
@@ -135,12 +141,35 @@ def test_a_refund_is_recorded_once_and_posted(staff_user, organisation, delivere
     assert refund.status == Refund.Status.SUCCEEDED
     payment.refresh_from_db()
     assert payment.amount_refunded == Decimal("20.00")
-    assert order_balance(order=delivered_order).due == Decimal("20.00")
-    assert balance(account=Account.CASH) == Decimal("1000.00")
+    assert order_balance(order=order).due == 0
+    assert order_balance(order=order).overpaid == Decimal("320.00")
+    assert balance(account=Account.CASH) == Decimal("1340.00")
+
+
+def test_an_overpayment_refund_is_capped_at_what_was_paid_beyond_the_total(
+    staff_user, organisation, purchaser_user, store, honey
+):
+    """Not at what the payment has left: that would refund money the buyer owes."""
+    order = place_order(purchaser_user, store, (honey, "20"))
+    record(staff_user, organisation, "R-3", "1360.00", (order, None))
+    payment = Payment.objects.get(order=order)
+    entries = LedgerEntry.objects.count()
+    with pytest.raises(Conflict) as paid_exactly:
+        refund_record(
+            payment=payment, amount=Decimal("0.01"), reason="overpayment", idempotency_key="o-1"
+        )
+    assert paid_exactly.value.fields == {"amount": ["More than was paid beyond the total (¥0.00)."]}
+    order = deliver(order, staff_user, accepted={honey: ("15", "quality", "crystallised")})
     with pytest.raises(Conflict):
         refund_record(
-            payment=payment, amount=Decimal("1000.01"), reason="overpayment", idempotency_key="r-2"
+            payment=payment, amount=Decimal("340.01"), reason="overpayment", idempotency_key="o-2"
         )
+    assert not Refund.objects.exists() and LedgerEntry.objects.count() == entries
+    refund, _ = refund_record(
+        payment=payment, amount=Decimal("340.00"), reason="overpayment", idempotency_key="o-3"
+    )
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert order_balance(order=order).due == 0 == order_balance(order=order).overpaid
 
 
 def test_an_adjustment_names_a_part_of_the_order(staff_user, organisation, delivered_order):

@@ -1,19 +1,24 @@
 """The whole money path through the HTTP API, on PostgreSQL with the fake Stripe: a buyer
 orders from two cooperatives, pays by card (a PaymentIntent, Stripe's signed webhook), the
 store rejects part of one delivery for quality, staff refund the difference, staff settle,
-the cooperatives' payouts go into a bank batch file that staff mark paid, and each
-statement's household split adds up to its net. A second order is paid by bank transfer.
-(Payouts by Stripe Connect transfer are the payout rails' own tests; here both
-cooperatives are paid by the bank batch.)"""
+and each cooperative is paid on its own rail: the tongcao cooperative, which has a Stripe
+connected account, by one Connect transfer per statement; the honey cooperative by the bank
+batch file (代发), read back as CSV and XLSX and marked paid. A second order is paid by bank
+transfer. Each statement's household split adds up to its net, and the ledger balances:
+every transaction sums to zero, and the paid cooperatives are owed nothing."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
+from openpyxl import load_workbook
 
-from backend.money import round_fen
+from backend.money import round_fen, to_fen
 from payments.ledger import balance
-from payments.models import Account, ProviderEvent
-from payments.tasks import process_provider_event, send_refund
+from payments.models import Account, LedgerEntry, ProviderEvent
+from payments.services.payouts import payouts_due
+from payments.tasks import process_provider_event, send_payout, send_refund
 from tests.factories import HouseholdFactory
 from tests.payments.conftest import traced_listing
 
@@ -76,6 +81,10 @@ def test_order_to_household_split(
         price="45.00",
     )
     managers = {cooperative.pk: manager, other_cooperative.pk: other_manager}
+    # The tongcao cooperative has a Stripe connected account (set by staff); the honey
+    # cooperative only its bank details.
+    other_cooperative.stripe_account = fake_stripe.create_account(email="tongcao@example.cn")
+    other_cooperative.save(update_fields=["stripe_account"])
 
     # --- 1. The buyer orders honey and tongcao: one part per cooperative.
     order = place(purchaser, store, (honey, "20"), (tongcao, "10"))
@@ -180,12 +189,50 @@ def test_order_to_household_split(
         assert Decimal(statement["commission"]) == commission
         assert Decimal(statement["net_payable"]) == Decimal(statement["goods_value"]) - commission
 
-    # --- 7. Payouts by the bank batch file (代发), marked paid once the bank paid it.
+    # --- 7. Payouts, one per statement, each on its cooperative's rail.
+    payouts = {p["cooperative"]: p for p in ok(staff.get("/api/v1/payouts/"))["results"]}
+    assert {c: p["rail"] for c, p in payouts.items()} == {
+        cooperative.pk: "bank_batch",
+        other_cooperative.pk: "stripe_transfer",
+    }
+
+    # The Connect transfer goes out with the beat job's next minute (a worker's part).
+    assert payouts_due() == [payouts[other_cooperative.pk]["id"]]  # what send_due_payouts queues
+    assert send_payout(payouts[other_cooperative.pk]["id"]) == "paid"
+    (transfer,) = fake_stripe.objects("transfer")
+    (sent,) = [r for r in fake_stripe.requests if (r.method, r.path) == ("POST", "/v1/transfers")]
+    assert transfer["amount"] == to_fen(Decimal(tongcao_statement["net_payable"]))
+    assert (transfer["currency"], transfer["destination"]) == (
+        "cny",
+        other_cooperative.stripe_account,
+    )
+    assert transfer["transfer_group"] == f"statement_{tongcao_statement['id']}"
+    assert sent.idempotency_key == f"shitun:statement-{tongcao_statement['id']}-payout"
+    assert transfer["metadata"] == {
+        "statement": str(tongcao_statement["id"]),
+        "payout": str(payouts[other_cooperative.pk]["id"]),
+    }
+    paid_by_transfer = ok(staff.get(f"/api/v1/payouts/{payouts[other_cooperative.pk]['id']}/"))
+    assert (paid_by_transfer["status"], paid_by_transfer["provider_reference"]) == (
+        "paid",
+        transfer["id"],
+    )
+
+    # The honey cooperative by the bank batch file (代发), marked paid once the bank paid it.
     batch = ok(staff.post("/api/v1/bank-batches/", {}, format="json"), 201)
-    csv_rows = staff.get(f"/api/v1/bank-batches/{batch['id']}/csv/").content.decode("utf-8-sig")
-    assert len(csv_rows.splitlines()) == 3  # the header and one row per cooperative
-    for statement in statements.values():
-        assert statement["net_payable"] in csv_rows
+    assert [p["cooperative"] for p in batch["payouts"]] == [cooperative.pk]
+    account, bank = "****0001", "demo"  # the factory's payout reference: bank:demo-****0001
+    row = [cooperative.name_zh, account, bank, honey_statement["net_payable"]]
+    csv_lines = (
+        staff.get(f"/api/v1/bank-batches/{batch['id']}/csv/").content.decode("utf-8-sig")
+    ).splitlines()
+    assert len(csv_lines) == 2  # the header and the honey cooperative's row
+    assert csv_lines[1].split(",")[:4] == row
+    xlsx = staff.get(f"/api/v1/bank-batches/{batch['id']}/xlsx/", HTTP_ACCEPT="*/*")
+    sheet = load_workbook(io.BytesIO(xlsx.getvalue())).active
+    xlsx_rows = [[str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+    assert len(xlsx_rows) == 2 and xlsx_rows[1][:4] == row
+    assert f"statement {honey_statement['id']} " in xlsx_rows[1][4]  # the purpose (用途)
     assert (
         ok(staff.post(f"/api/v1/bank-batches/{batch['id']}/mark-paid/", {}, format="json"))[
             "status"
@@ -194,6 +241,8 @@ def test_order_to_household_split(
     )
     payouts = ok(staff.get("/api/v1/payouts/"))["results"]
     assert sorted(p["status"] for p in payouts) == ["paid", "paid"]
+    for statement in ok(staff.get("/api/v1/statements/"))["results"]:
+        assert statement["status"] == "paid"
 
     # --- 8. Each household's share, read through the API by its cooperative's manager,
     # adds up to the statement's net.
@@ -207,9 +256,16 @@ def test_order_to_household_split(
         Decimal(honey_detail["net_payable"]) / 2
     )
 
-    # --- The ledger: cash is what came in less what went back and out.
+    # --- The ledger: every transaction sums to zero; the paid cooperatives are owed nothing;
+    # cash is what came in less what went back and out (the commission stays).
+    sums = LedgerEntry.objects.values("transaction_id").annotate(total=Sum("amount"))
+    assert sums and {row["total"] for row in sums} == {Decimal("0.00")}
+    for owner in (cooperative, other_cooperative):
+        assert balance(account=Account.COOPERATIVE_PAYABLE, cooperative_id=owner.pk) == 0
     paid_out = sum(Decimal(s["net_payable"]) for s in statements.values())
     assert (
         balance(account=Account.CASH)
         == Decimal("1810.00") - Decimal("340.00") + Decimal("680.00") - paid_out
     )
+    # At Stripe: the card's 1,810.00, less the refund and the transfer.
+    assert fake_stripe.state.balance_fen == 181000 - 34000 - transfer["amount"]

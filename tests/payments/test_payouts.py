@@ -278,3 +278,191 @@ def test_the_beat_job_sends_what_is_due_through_a_worker(
     assert ("payments.tasks.send_due_payouts", 1) in finished_tasks
     payout.refresh_from_db()
     assert payout.status == "paid" and len(fake_stripe.objects("transfer")) == 1
+
+
+def test_a_retry_after_stripe_forgot_the_key_adopts_the_transfer_made_before(
+    payout, fake_stripe, staff, settings, django_capture_on_commit_callbacks
+):
+    """The first answer was lost; staff retry days later, when Stripe no longer knows the
+    key: the retry finds the transfer by the statement's group and adopts it."""
+    settings.PAYOUT_MAX_ATTEMPTS = 1
+    fake_stripe.top_up(100000)
+    fake_stripe.drop_responses(3)  # made, the answer lost: the SDK's retries too
+    payout = payout_send(payout_id=payout.pk)
+    assert (payout.status, payout.next_attempt_at) == ("failed", None)  # left for staff
+    (made,) = fake_stripe.objects("transfer")
+    fake_stripe.forget_idempotency_keys()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = staff.post(f"/api/v1/payouts/{payout.pk}/retry/")
+    assert response.status_code == 202 and len(callbacks) == 1, response.content
+    payout = payout_send(payout_id=payout.pk)  # what the queued send_payout does
+
+    assert (payout.status, payout.provider_reference) == ("paid", made["id"])
+    assert fake_stripe.objects("transfer") == [made]
+    assert len(transfer_posts(fake_stripe)) == 3  # the first send and the SDK's 2 retries
+    assert [r.params for r in lookups(fake_stripe)] == [
+        {
+            "transfer_group": f"statement_{payout.statement_id}",
+            "destination": payout.statement.cooperative.stripe_account,
+            "limit": "100",
+        }
+    ]
+    assert fake_stripe.state.balance_fen == 100000 - NET_FEN
+    assert Statement.objects.get().status == "paid"
+    assert balance(account=Account.COOPERATIVE_PAYABLE) == 0
+
+
+def lookups(fake_stripe):
+    return [r for r in fake_stripe.requests if (r.method, r.path) == ("GET", "/v1/transfers")]
+
+
+def test_a_retry_after_a_refusal_sends_without_looking(payout, fake_stripe):
+    payout = payout_send(payout_id=payout.pk)  # refused: no balance; nothing was made
+    assert (payout.status, payout.refusals, payout.unanswered) == ("failed", 1, 0)
+    fake_stripe.top_up(NET_FEN)
+    make_due(payout)
+    payout = payout_send(payout_id=payout.pk)
+    (transfer,) = fake_stripe.objects("transfer")
+    assert (payout.status, payout.provider_reference) == ("paid", transfer["id"])
+    assert lookups(fake_stripe) == []
+
+
+def test_a_retry_whose_lookup_gets_no_answer_sends_nothing(payout, fake_stripe):
+    fake_stripe.top_up(100000)
+    fake_stripe.drop_responses(3)
+    payout = payout_send(payout_id=payout.pk)
+    fake_stripe.forget_idempotency_keys()
+    fake_stripe.fail_requests(3)  # the lookup: Stripe's 500, and the SDK's retries
+    make_due(payout)
+    payout = payout_send(payout_id=payout.pk)
+    assert payout.status == "failed" and payout.refusals == 0  # unknown: not a refusal
+    assert len(transfer_posts(fake_stripe)) == 3 and len(fake_stripe.objects("transfer")) == 1
+
+
+def test_a_cooperative_without_bank_details_waits_outside_the_batch_with_the_reason(
+    cooperative, other_cooperative, delivered_order, staff_user, staff, purchaser_user, store
+):
+    from tests.factories import HouseholdFactory, place_order
+    from tests.payments.conftest import deliver, traced_listing
+
+    other_cooperative.payout_reference = ""
+    other_cooperative.save(update_fields=["payout_reference"])
+    tongcao = traced_listing(
+        other_cooperative, [(HouseholdFactory(cooperative=other_cooperative), "10")]
+    )
+    second = deliver(place_order(purchaser_user, store, (tongcao, "10")), staff_user)
+    pay(staff_user, delivered_order)
+    pay(staff_user, second)
+    settlement_run(user=staff_user)
+    waiting = Payout.objects.get(statement__cooperative=other_cooperative)
+    assert waiting.failure_reason.startswith("The cooperative has no bank details")
+
+    response = staff.post("/api/v1/bank-batches/", {}, format="json")
+    assert response.status_code == 201, response.content
+    batch = response.json()
+    assert [p["cooperative"] for p in batch["payouts"]] == [cooperative.pk]
+    rows = staff.get(f"/api/v1/bank-batches/{batch['id']}/csv/").content.decode("utf-8-sig")
+    assert len(rows.splitlines()) == 2 and other_cooperative.name_zh not in rows
+    shown = staff.get(f"/api/v1/payouts/{waiting.pk}/").json()
+    assert (shown["status"], shown["batch"]) == ("pending", None)
+    waiting.refresh_from_db()  # the reason, again in the language of the staff who asked
+    assert shown["failure_reason"] == waiting.failure_reason != ""
+
+    # Nothing else can go: a 409 that says why, and nothing is written.
+    before = snapshot()
+    refused = staff.post("/api/v1/bank-batches/", {}, format="json")
+    assert_error(refused, 409, "conflict")
+    assert refused.json()["error"]["waiting_payouts"] == [waiting.pk]
+    assert snapshot() == before
+
+    # Staff add the bank details: the next batch takes it, and the reason goes.
+    other_cooperative.payout_reference = "bank:农业银行:****0002"
+    other_cooperative.save(update_fields=["payout_reference"])
+    later = staff.post("/api/v1/bank-batches/", {}, format="json").json()
+    assert [p["cooperative"] for p in later["payouts"]] == [other_cooperative.pk]
+    assert later["payouts"][0]["failure_reason"] == ""
+
+
+def move(client, payout):
+    return client.post(f"/api/v1/payouts/{payout.pk}/move-to-bank-batch/")
+
+
+def test_a_transfer_failed_while_stripe_is_off_is_moved_to_the_bank_batch_by_staff(
+    payout, fake_stripe, settings, staff, staff_user
+):
+    settings.STRIPE_API_KEY = ""  # switched off after settlement chose the rail
+    payout = payout_send(payout_id=payout.pk)
+    assert (payout.status, payout.unanswered) == ("failed", 0)  # nothing reached Stripe
+
+    response = move(staff, payout)
+    assert response.status_code == 200, response.content
+    moved = response.json()
+    assert (moved["rail"], moved["status"], moved["next_attempt_at"]) == (
+        "bank_batch",
+        "pending",
+        None,
+    )
+    assert moved["failure_reason"] == ""
+    assert Statement.objects.get().status == "pending"
+    assert payouts_due() == []
+
+    batch = bank_batch_create(user=staff_user)
+    assert list(batch.payouts.values_list("pk", flat=True)) == [payout.pk]
+    paid = staff.post(f"/api/v1/bank-batches/{batch.pk}/mark-paid/", {}, format="json")
+    assert paid.status_code == 200, paid.content
+    assert Statement.objects.get().status == "paid"
+    assert balance(account=Account.COOPERATIVE_PAYABLE) == 0
+    assert fake_stripe.requests == []  # Stripe was never called
+
+
+def test_a_refused_transfer_moves_without_asking_stripe(payout, fake_stripe, staff):
+    payout = payout_send(payout_id=payout.pk)  # refused: the platform's balance is empty
+    assert (payout.refusals, payout.unanswered) == (1, 0)
+    assert move(staff, payout).status_code == 200
+    assert lookups(fake_stripe) == []
+
+
+def test_after_a_lost_answer_stripe_is_asked_before_a_move(payout, fake_stripe, staff, settings):
+    fake_stripe.top_up(100000)
+    fake_stripe.drop_responses(3)  # the transfer is made; the answer lost
+    payout = payout_send(payout_id=payout.pk)
+    assert (payout.status, payout.unanswered) == ("failed", 1)
+    before = snapshot()
+
+    refused = move(staff, payout)
+    assert_error(refused, 409, "conflict", "rail")
+    assert snapshot() == before and len(lookups(fake_stripe)) == 1
+
+    settings.STRIPE_API_KEY = ""  # Stripe cannot say: no move either
+    assert_error(move(staff, payout), 503, "stripe_unavailable")
+    assert snapshot() == before
+
+
+def test_a_lost_answer_with_no_transfer_at_stripe_moves(payout, fake_stripe, staff):
+    fake_stripe.fail_requests(3)  # Stripe's 500 before doing anything: no transfer
+    payout = payout_send(payout_id=payout.pk)
+    assert payout.unanswered == 1
+    assert move(staff, payout).json()["rail"] == "bank_batch"
+    assert len(lookups(fake_stripe)) == 1 and fake_stripe.objects("transfer") == []
+
+
+def test_only_a_failed_transfer_moves(payout, fake_stripe, staff, delivered_order):
+    before = snapshot()
+    assert_error(move(staff, payout), 409, "conflict", "status")  # pending: due to be sent
+    fake_stripe.top_up(NET_FEN)
+    payout_send(payout_id=payout.pk)
+    before = snapshot()
+    assert_error(move(staff, payout), 409, "conflict", "status")  # paid
+    assert snapshot() == before
+    Payout.objects.filter(pk=payout.pk).update(rail="bank_batch", provider_reference="")
+    assert_error(move(staff, payout), 409, "conflict", "rail")
+    assert_error(staff.post("/api/v1/payouts/999999/move-to-bank-batch/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("who", ["manager", "other_manager", "buyer", "purchaser"])
+def test_only_staff_move_payouts(payout, fake_stripe, request, who):
+    payout = payout_send(payout_id=payout.pk)
+    before = snapshot()
+    assert_error(move(request.getfixturevalue(who), payout), 403, "permission_denied")
+    assert snapshot() == before

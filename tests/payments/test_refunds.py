@@ -75,6 +75,13 @@ def test_without_a_key_the_same_request_is_the_same_refund(staff, overpaid):
     [
         pytest.param({"amount": "-1.00"}, 400, "validation_error", "amount", id="negative"),
         pytest.param({"amount": "340.01"}, 409, "conflict", "amount", id="over the overpayment"),
+        pytest.param(
+            {"amount": "340.01", "reason": "overpayment"},
+            409,
+            "conflict",
+            "amount",
+            id="an 'overpayment' beyond what was paid over the total",
+        ),
         pytest.param({"amount": "1.001"}, 400, "validation_error", "amount", id="part of a fen"),
         pytest.param({"payment": 999999}, 400, "validation_error", "payment", id="unknown payment"),
         pytest.param({"reason": "whim"}, 400, "validation_error", "reason", id="unknown reason"),

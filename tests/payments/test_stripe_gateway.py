@@ -211,6 +211,30 @@ def test_a_transfer_pays_a_connected_account_once(fake_stripe):
     assert len(fake_stripe.objects("transfer")) == 1
 
 
+def test_transfers_are_listed_by_group_and_account_newest_first(fake_stripe):
+    fake_stripe.top_up(10000)
+    coop, other = fake_stripe.create_account(), fake_stripe.create_account()
+    made = [
+        gateway.create_transfer(
+            destination_account=account,
+            amount_fen=100 + n,
+            transfer_group=group,
+            idempotency_key=f"t{n}",
+        )
+        for n, (account, group) in enumerate(
+            [
+                (coop, "statement_1"),
+                (coop, "statement_2"),
+                (other, "statement_1"),
+                (coop, "statement_1"),
+            ]
+        )
+    ]
+    listed = gateway.list_transfers(transfer_group="statement_1", destination_account=coop)
+    assert listed == [made[3], made[0]]
+    assert gateway.list_transfers(transfer_group="statement_9", destination_account=coop) == []
+
+
 def test_a_transfer_to_an_unknown_account_is_refused(fake_stripe):
     fake_stripe.top_up(10000)
     with pytest.raises(gateway.GatewayError) as caught:
