@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,12 +46,20 @@ def as_csv(rows: Iterable[Sequence]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(value):
+    # XML 1.0 cannot carry most control characters (openpyxl refuses them): stored text may
+    # hold them (a driver's note pasted from a phone), and the file must still be made.
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return _cell(value)
+
+
 def as_xlsx(rows: Iterable[Sequence], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]  # Excel's limit for a sheet name
     for row in rows:
-        sheet.append([_cell(c) for c in row])
+        sheet.append([_xlsx_cell(c) for c in row])
         # openpyxl writes text starting with "=" as a formula: a store's name is not a
         # spreadsheet's instruction, so such cells are stored as text.
         for cell in sheet[sheet.max_row]:

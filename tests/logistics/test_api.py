@@ -309,6 +309,16 @@ def test_text_that_looks_like_a_formula_stays_text(staff, planned, store):
     assert sheet["F2"].value == store.name and sheet["F2"].data_type == "s"
 
 
+def test_control_characters_in_stored_text_do_not_break_the_xlsx(staff, planned, store):
+    # XML cannot carry them; openpyxl refused the whole file (a 500 found by the fuzz).
+    store.name = "Store\x1b\x01 one"
+    store.save()
+    url = API + f"delivery-runs/{planned.pk}/manifest/?lang=en&export=xlsx"
+    response = staff.get(url)
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.content)).active["F2"].value == "Store one"
+
+
 def test_an_unknown_export_is_a_400(staff, planned):
     response = staff.get(API + f"delivery-runs/{planned.pk}/manifest/?export=pdf")
     assert_error(response, 400, field="export")
