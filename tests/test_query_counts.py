@@ -260,7 +260,7 @@ def api_transition_queries(purchaser, manager, purchaser_user, store, listings) 
     return counts
 
 
-def test_each_transition_through_the_api_costs_at_most_10_queries_whatever_the_lines(
+def test_moves_through_the_api_cost_at_most_10_queries_shipping_11_whatever_the_lines(
     purchaser, manager, purchaser_user, store, cooperative
 ):
     """The API adds nothing to the move's own queries but the pick list of its answer: the
