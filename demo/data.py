@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
-from partners.events import BUYER_EVENT_TYPES
 
 from accounts.models import PartnerApiKey, User
 from accounts.services import user_create
@@ -20,6 +19,7 @@ from backend.validators import credit_code_check_character
 from buyers import services as buyers
 from buyers.models import BuyerOrganisation, Membership
 from logistics.services import runs_plan, schedule_create, shipment_record
+from notices.catalog import BUYER_SUBSCRIBABLE
 from notices.models import Notice
 from notices.services import notice_send
 from orders.services import transitions
@@ -334,7 +334,7 @@ def load_demo(*, force: bool = False) -> bool:
             user=users["13800000007"],
             organisation=huimin,
             url="http://127.0.0.1:9000/shitun/webhooks",
-            event_types=list(BUYER_EVENT_TYPES),
+            event_types=list(BUYER_SUBSCRIBABLE),
             description="惠民生鲜 ERP (local receiver)",
         )
 
