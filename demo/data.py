@@ -2,7 +2,8 @@
 obeys every rule real data does. Loading twice changes nothing.
 
 Villages, names and numbers are made up; the products, places and partners are the ones the
-pairing partnership names (see shared/context and GLOSSARY.md).
+pairing of Shitun town (Wangmo County) with Nanming District of Guiyang names: honey,
+tongcao, farmers' markets and fresh-food chains.
 """
 
 import datetime
