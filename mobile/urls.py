@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import views
+from .views import account, fulfilment, today
 
 app_name = "mobile"
 
 urlpatterns = [
-    path("", views.today, name="today"),
-    path("login/", views.login, name="login"),
-    path("logout/", views.logout, name="logout"),
-    path("f/<int:fulfilment_id>/", views.fulfilment, name="fulfilment"),
-    path("f/<int:fulfilment_id>/note/", views.delivery_note, name="delivery-note"),
+    path("", today.today, name="today"),
+    path("login/", account.login, name="login"),
+    path("logout/", account.logout, name="logout"),
+    path("f/<int:fulfilment_id>/", fulfilment.fulfilment, name="fulfilment"),
+    path("f/<int:fulfilment_id>/note/", fulfilment.delivery_note, name="delivery-note"),
 ]

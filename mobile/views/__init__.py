@@ -1,0 +1,1 @@
+"""The phone page's screens, a module each (shared parts in ``mobile.pages``)."""
