@@ -30,6 +30,10 @@ def _date(value: datetime.date) -> str:
     return formats.date_format(value, "DATE_FORMAT")
 
 
+def _month(value: datetime.date) -> str:
+    return formats.date_format(value, "YEAR_MONTH_FORMAT")
+
+
 def _render(template: str, params: dict) -> str:
     if not params:
         return str(template)  # as gettext left it: a lone "%" is text, not a placeholder
@@ -50,6 +54,9 @@ money = lazy(_money, str)
 
 date = lazy(_date, str)
 """A date in the active language's own format (2026年3月2日, March 2, 2026)."""
+
+month = lazy(_month, str)
+"""A calendar month in the active language's own format (2026年3月, March 2026)."""
 
 message = lazy(_render, str)
 """``message(_("... %(name)s ..."), {"name": ...})``: a message turned into text only when it

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.throttles import login_attempt_wait
 from logistics.models import Shipment
+from products.models import Listing
 from suppliers.access import managed_cooperative_ids
 
 # The hidden field that carries a form's Idempotency-Key (one per rendered form).
@@ -106,3 +107,16 @@ class ShipmentForm(forms.Form):
     window_end = forms.DateTimeField(
         label=_("Arrives by"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+
+class ListingStatusForm(forms.Form):
+    """Pause a listing, or put it (back) on sale: the status products.services.listing_update
+    is asked for, as the API's PATCH with ``status``; the service says whether it may be."""
+
+    STATUS_OF = {"pause": Listing.Status.PAUSED, "resume": Listing.Status.ACTIVE}
+
+    # Sent by the button pressed (name="action").
+    action = forms.ChoiceField(choices=[("pause", _("Pause")), ("resume", _("Put on sale"))])
+
+    def status(self) -> str:
+        return self.STATUS_OF[self.cleaned_data["action"]]

@@ -5,9 +5,18 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from notices import selectors as notices_selectors
+from notices.models import Notice
 from orders import selectors as orders_selectors
 from orders.models import EventKind, Fulfilment, OrderEvent
 from orders.models import FulfilmentStatus as S
+from payments import selectors as payments_selectors
+from payments.models import Statement
+from products import selectors as products_selectors
+from products.models import Listing
+from suppliers import selectors as suppliers_selectors
+from suppliers.access import managed_cooperative_ids
+from suppliers.models import Household
 
 NOT_YET_SHIPPED = (S.PLACED, S.CONFIRMED, S.PACKED)
 # Parts a delay can still concern: from confirmation until the store has them.
@@ -55,3 +64,49 @@ def pick_list(*, fulfilment: Fulfilment) -> list[dict]:
         {**entry, "order_line": lines[entry["line"]]}
         for entry in orders_selectors.pick_list(fulfilment=fulfilment)
     ]
+
+
+# --- Listings, Money, Notices -------------------------------------------------------------------
+# Each read is the owning app's selector, scoped by its access module as the API's view is;
+# the page only narrows it to the manager's own rows and orders it for a phone.
+
+
+def listings(*, user: User) -> QuerySet[Listing]:
+    """The listings of the manager's cooperatives, with their stock (on hand, reserved and
+    the model's available_quantity), whatever their status: products' own scope, narrowed
+    from the other cooperatives' live listings a manager also sees to their own."""
+    return (
+        products_selectors.visible_listings(user=user)
+        .filter(cooperative_id__in=managed_cooperative_ids(user=user))
+        .select_related("product")
+        .order_by("product__name_zh", "grade", "pk")
+    )
+
+
+def listing(*, user: User, listing_id: int) -> Listing | None:
+    """One of the manager's listings (None otherwise: the page answers 404)."""
+    return listings(user=user).filter(pk=listing_id).first()
+
+
+def statements(*, user: User) -> QuerySet[Statement]:
+    """The cooperative's statements (payments.access, as the API's list), newest first."""
+    return payments_selectors.statement_list(user=user).order_by("-period_end", "-pk")
+
+
+def statement(*, user: User, statement_id: int) -> Statement | None:
+    return payments_selectors.statement_list(user=user).filter(pk=statement_id).first()
+
+
+def household(*, user: User, household_id: int) -> Household | None:
+    """A household of the manager's cooperatives (suppliers.access; None otherwise)."""
+    return suppliers_selectors.household_list(user=user).filter(pk=household_id).first()
+
+
+def household_months(*, user: User, household: Household) -> list[dict]:
+    """What the household earned each month, newest first (payments' own sums)."""
+    return list(payments_selectors.household_earnings(user=user, household_id=household.pk))
+
+
+def notice(*, user: User, notice_id: int) -> Notice | None:
+    """One notice of the manager's own inbox (None otherwise: the page answers 404)."""
+    return notices_selectors.inbox(user=user).filter(pk=notice_id).first()

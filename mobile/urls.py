@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, fulfilment, today
+from .views import account, fulfilment, listings, money, notices, today
 
 app_name = "mobile"
 
@@ -10,4 +10,16 @@ urlpatterns = [
     path("logout/", account.logout, name="logout"),
     path("f/<int:fulfilment_id>/", fulfilment.fulfilment, name="fulfilment"),
     path("f/<int:fulfilment_id>/note/", fulfilment.delivery_note, name="delivery-note"),
+]
+
+# Listings, Money, Notices.
+urlpatterns += [
+    path("listings/", listings.listings, name="listings"),
+    path("listings/<int:listing_id>/", listings.listing, name="listing"),
+    path("money/", money.statements, name="money"),
+    path("money/<int:statement_id>/", money.statement, name="statement"),
+    path("money/households/<int:household_id>/", money.household, name="household"),
+    path("notices/", notices.inbox, name="notices"),
+    path("notices/read-all/", notices.read_all, name="notices-read-all"),
+    path("notices/<int:notice_id>/", notices.notice, name="notice"),
 ]

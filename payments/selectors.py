@@ -152,6 +152,12 @@ def statement_shares(*, statement: Statement) -> QuerySet:
     return statement.shares.select_related("household").order_by("household_id")
 
 
+def poverty_list_subtotal(shares) -> Decimal:
+    """What a statement's households on the poverty list (as they stood when it was made)
+    receive of it: the sum of their shares."""
+    return sum((s.amount for s in shares if s.on_poverty_list), Decimal("0.00"))
+
+
 def household_earnings(*, user, household_id: int | None = None) -> QuerySet:
     """A household's shares summed per calendar month of the statements (Asia/Shanghai),
     for the households the user may see."""

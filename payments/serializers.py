@@ -288,14 +288,7 @@ class StatementDetailSerializer(StatementSerializer):
 
     @AS_MONEY
     def get_poverty_list_subtotal(self, statement) -> str:
-        total = sum(
-            (
-                s.amount
-                for s in selectors.statement_shares(statement=statement)
-                if s.on_poverty_list
-            ),
-            Decimal("0.00"),
-        )
+        total = selectors.poverty_list_subtotal(selectors.statement_shares(statement=statement))
         return f"{total:.2f}"
 
 

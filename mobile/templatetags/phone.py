@@ -30,3 +30,8 @@ def local_name(thing):
     if english and not translation.get_language().startswith("zh"):
         return english
     return getattr(thing, "name_zh", None) or str(thing)
+
+
+@register.filter
+def month(value):
+    return str(formatting.month(value)) if value else ""
