@@ -65,18 +65,19 @@ def _mark(request, work):
     form = forms.Form(request.POST)  # no input: it only carries a refusal (a bad key)
     form.full_clean()
     try:
-        run_once(request, request.POST.get(KEY_FIELD, ""), work)
+        replayed = run_once(request, request.POST.get(KEY_FIELD, ""), work)
     except (DomainError, ValidationError) as error:
         put_back(form, error)
         return _inbox(request, failed=form, status=400)
-    messages.success(request, _("Marked read."))
+    messages.success(request, _("Already done.") if replayed else _("Marked read."))
     return redirect("mobile:notices")
 
 
 def _link(notice) -> tuple[str, str] | None:
     """What the notice is about, on this page: a part, or a statement (the linked screen
     asks again whether the manager may see it)."""
-    payload = notice.payload or {}
+    payload = notice.payload.get("data") if isinstance(notice.payload, dict) else None
+    payload = payload if isinstance(payload, dict) else {}  # the event's data, as a webhook's
     if isinstance(payload.get("fulfilment"), int):
         return reverse("mobile:fulfilment", args=[payload["fulfilment"]]), _("Open the part")
     if isinstance(payload.get("statement"), int):

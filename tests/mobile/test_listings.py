@@ -167,4 +167,3 @@ def test_the_screen_fits_in_20_kb(phone, cooperative):
     assert response["Content-Encoding"] == "gzip"
     assert len(response.content) <= 20_000
     assert len(gzip.decompress(response.content)) > 20_000  # it does hold the 40 listings
-
