@@ -10,8 +10,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from mobile.views import money
+from notices.selectors import inbox
 from payments.models import Statement
 from payments.services.collecting import AllocationRequest, bank_transfer_record
+from payments.services.payouts import bank_batch_create, bank_batch_mark_paid
 from payments.services.settlement import settlement_run
 from tests.conftest import client_for
 from tests.factories import HouseholdFactory, place_order
@@ -225,3 +227,16 @@ def test_the_screens_fit_in_20_kb(phone, staff_user, purchaser_user, store, coop
         response = phone.get(url, HTTP_ACCEPT_ENCODING="gzip")
         assert response["Content-Encoding"] == "gzip"
         assert len(response.content) <= 20_000, (url, len(response.content))
+
+
+def test_a_paid_statement_says_so_and_its_notice_links_to_it(
+    phone, statement, staff_user, manager_user
+):
+    bank_batch_mark_paid(batch=bank_batch_create(user=staff_user), user=staff_user)
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.PAID
+    page = phone.get("/m/money/").content.decode()
+    assert "已付款" in page and "待处理" not in page
+    notice = next(n for n in inbox(user=manager_user) if n.event_type == "statement.paid")
+    opened = phone.get(f"/m/notices/{notice.pk}/").content.decode()
+    assert f'href="/m/money/{statement.pk}/"' in opened and "查看结算单" in opened
