@@ -64,6 +64,14 @@ FORM_OF = {
     "ship": "shipment_form",
 }
 ACTIONS = set(FORM_OF)
+# The actions whose forms the page shows in each status. A refusal of another one (the part
+# moved on meanwhile: the buyer cancelled before a confirm sent from offline arrived) is
+# shown at the top of the page, since its form is not on it.
+OFFERED = {
+    S.PLACED: {"confirm", "confirm_short", "reject"},
+    S.CONFIRMED: {"pack", "pack_picks"},
+    S.PACKED: {"ship"},
+}
 DONE = {
     "confirm": lambda: _("Confirmed in full."),
     "confirm_short": lambda: _("Confirmed with the quantities you gave."),
@@ -169,6 +177,9 @@ def fulfilment(request, fulfilment_id: int):
         "shipment": getattr(part, "shipment", None),
         "key": uuid.uuid4().hex,  # a new Idempotency-Key per rendered form
         "failed": action if status == 400 else "",
+        "refusal": [m for msgs in forms[FORM_OF[action]].errors.values() for m in msgs]
+        if status == 400 and action not in OFFERED.get(part.status, ())
+        else [],
         **forms,
     }
     return render_page(request, "mobile/fulfilment.html", context, status=status)
