@@ -107,3 +107,32 @@ def test_a_refusal_on_sending_is_shown_until_dismissed(
     page.reload()
     expect(page.get_by_role("heading", name=re.compile(f"分单 {part.pk}"))).to_be_visible()
     expect(refused).to_have_count(0)
+
+
+def test_an_answer_lost_on_a_weak_signal_is_sent_again_and_applies_once(
+    live_server, phone_browser, manager_user, purchaser_user, store, cooperative
+):
+    """Online, but the answer never reaches the phone: the server did the work, the phone
+    cannot know it. The action is kept and sent again with its key, and applies once."""
+    page = phone_browser
+    part = placed_part(purchaser=purchaser_user, store=store, cooperative=cooperative)
+    open_offline_ready(page, live_server.url, part)
+
+    def lose_the_answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fetch()  # the server gets it and confirms...
+        route.abort("internetdisconnected")  # ...and the answer is lost on the way
+
+    page.route(re.compile(r"/m/f/\d+/$"), lose_the_answer)
+    page.get_by_role("button", name="全部确认").click()
+    expect(page.locator("#outbox .waiting")).to_contain_text("1 项待发送")
+    part.refresh_from_db()
+    assert part.status == S.CONFIRMED
+
+    page.unroute_all()
+    page.reload()  # the signal is back: the page sends what waits as it opens
+    expect(page.locator("#outbox .sent")).to_contain_text("已发送 1 项")
+    expect(page.locator("#status")).to_have_text("已确认")
+    assert OrderEvent.objects.filter(fulfilment=part, to_status=S.CONFIRMED).count() == 1
