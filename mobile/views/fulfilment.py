@@ -122,7 +122,7 @@ def _work(request, part, action: str, forms: dict):
     return record_and_ship
 
 
-def put_back_picks(form: PackPicksForm, error: Exception) -> None:
+def _put_back_picks(form: PackPicksForm, error: Exception) -> None:
     """The pack service's refusal of a line's picks names the line (``params["line"]``):
     shown beside that line; anything else as put_back shows it."""
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
@@ -163,7 +163,7 @@ def fulfilment(request, fulfilment_id: int):
                 replayed = run_once(request, request.POST.get(KEY_FIELD, ""), work)
             except (DomainError, ValidationError) as error:
                 if action == "pack_picks":
-                    put_back_picks(form, error)
+                    _put_back_picks(form, error)
                 else:
                     put_back(form, error)
             else:

@@ -5,7 +5,8 @@
 // a key once (mobile.pages.run_once), so sending again never applies an action twice. The
 // server answers as it answers the page: a redirect when done, the page with the refusal
 // beside the form (class errorlist) when refused. A refusal is kept and shown until the
-// manager dismisses it. The words shown come from the page (#outbox-strings, gettext).
+// manager dismisses it, named by the form's data-offline value (what it acts on) or else the
+// page's title, and its button. The words shown come from the page (#outbox-strings, gettext).
 (function () {
   "use strict";
   var QUEUE = "m-outbox", REFUSED = "m-refused", SENT = "m-sent";
