@@ -79,6 +79,12 @@ def test_an_action_taken_offline_is_sent_when_the_network_returns_and_applies_on
     expect(page.locator("#status")).to_have_text("已确认")
     assert OrderEvent.objects.filter(fulfilment=part, to_status=S.CONFIRMED).count() == 1
 
+    # Signing out forgets the pages kept: they were this manager's.
+    assert page.evaluate("caches.has('m-pages')")
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(re.compile(r"/m/login/"))
+    page.wait_for_function("caches.has('m-pages').then(kept => !kept)")
+
 
 def test_a_refusal_on_sending_is_shown_until_dismissed(
     live_server, phone_browser, manager_user, purchaser_user, store, cooperative
