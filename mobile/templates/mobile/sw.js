@@ -6,6 +6,18 @@ const SHELL = "m-shell-{{ version }}";
 const PAGES = "m-pages";
 const SHELL_URLS = {{ shell|safe }};
 const SCOPE = {{ scope|safe }};
+// A cheap phone's storage is small: the pages opened last are the ones worth keeping.
+const MOST_PAGES = 60;
+
+function keep(url, response) {
+  return caches.open(PAGES).then((cache) =>
+    cache.put(url, response)
+      .then(() => cache.keys())
+      .then((kept) => Promise.all(
+        kept.slice(0, Math.max(0, kept.length - MOST_PAGES)).map((old) => cache.delete(old))
+      ))
+  );
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -46,7 +58,7 @@ self.addEventListener("fetch", (event) => {
         const type = response.headers.get("Content-Type") || "";
         if (response.ok && !response.redirected && type.startsWith("text/html")) {
           const copy = response.clone();
-          event.waitUntil(caches.open(PAGES).then((cache) => cache.put(url.href, copy)));
+          event.waitUntil(keep(url.href, copy));
         }
         return response;
       })
