@@ -2,6 +2,8 @@
 (their errors are put back on these forms, next to the field they name)."""
 
 import math
+import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -120,3 +122,53 @@ class ListingStatusForm(forms.Form):
 
     def status(self) -> str:
         return self.STATUS_OF[self.cleaned_data["action"]]
+
+
+class PackPicksForm(forms.Form):
+    """Packing from lots the manager chooses: a quantity per line and lot, named
+    ``pick-<line id>-<lot id>``, starting at the proposed pick list. A quantity sent for a lot
+    the page did not offer (taken meanwhile, or another listing's) is passed on as typed: the
+    pack service decides, and its refusal is shown beside the line (``line_errors``)."""
+
+    PICK = re.compile(r"^pick-(\d{1,18})-(\d{1,18})$")
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = list(choices)
+        self.line_ids = [choice["line"].pk for choice in self.choices]
+        self.line_errors: dict[int, list[str]] = {}
+        named = [f"pick-{c['line'].pk}-{lot['lot'].pk}" for c in self.choices for lot in c["lots"]]
+        named += [name for name in (self.data or {}) if self.PICK.match(name) and name not in named]
+        for name in named:
+            self.fields[name] = forms.DecimalField(
+                required=False,
+                max_digits=12,
+                decimal_places=3,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            )
+        for choice in self.choices:
+            for lot in choice["lots"]:
+                if lot["proposed"] is not None:  # "30", not "3E+1" nor "30.000"
+                    name = f"pick-{choice['line'].pk}-{lot['lot'].pk}"
+                    self.initial[name] = f"{lot['proposed'].normalize():f}"
+
+    def picks(self) -> dict[int, list[tuple[int, Decimal]]]:
+        """Every offered line with the lots given a quantity (none: the service says the
+        picks must add up), and any other line named."""
+        picks: dict[int, list[tuple[int, Decimal]]] = {line_id: [] for line_id in self.line_ids}
+        for name, quantity in self.cleaned_data.items():
+            if quantity is None or quantity == 0:
+                continue
+            line_id, lot_id = map(int, self.PICK.match(name).groups())
+            picks.setdefault(line_id, []).append((lot_id, quantity))
+        return picks
+
+    def add_line_error(self, line_id: int, message: str) -> None:
+        self.line_errors.setdefault(line_id, []).append(message)
+
+    def rows(self):
+        """Each line with its errors, and each lot offered with its quantity field."""
+        for choice in self.choices:
+            line = choice["line"]
+            lots = [(lot, self[f"pick-{line.pk}-{lot['lot'].pk}"]) for lot in choice["lots"]]
+            yield line, self.line_errors.get(line.pk, []), lots

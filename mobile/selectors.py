@@ -1,7 +1,7 @@
 """Reads for the manager's phone page, on top of orders' selectors (scoped by orders.access):
 the page shows exactly the parts the API lets the manager see."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,7 +13,7 @@ from orders.models import FulfilmentStatus as S
 from payments import selectors as payments_selectors
 from payments.models import Statement
 from products import selectors as products_selectors
-from products.models import Listing
+from products.models import Listing, Lot
 from suppliers import selectors as suppliers_selectors
 from suppliers.access import managed_cooperative_ids
 from suppliers.models import Household
@@ -110,3 +110,38 @@ def household_months(*, user: User, household: Household) -> list[dict]:
 def notice(*, user: User, notice_id: int) -> Notice | None:
     """One notice of the manager's own inbox (None otherwise: the page answers 404)."""
     return notices_selectors.inbox(user=user).filter(pk=notice_id).first()
+
+
+def lots_to_choose(*, user: User, fulfilment: Fulfilment, picks: list[dict]) -> list[dict]:
+    """Before packing, for each line to pack: every lot of its listing with something left
+    (oldest harvest first, with the households behind it, through products' lot scope), and
+    what the proposed pick list (``picks``, first in first out) draws from each, as a start.
+    The manager may draw from other lots instead; the pack service judges the choice."""
+    lines = [line for line in fulfilment.lines.all() if line.confirmed_quantity]
+    proposed = {
+        (entry["line"], lot["lot"]): lot["quantity"] for entry in picks for lot in entry["lots"]
+    }
+    open_lots: dict[int, list[Lot]] = {}
+    for lot in products_selectors.with_households(
+        products_selectors.lot_list(user=user)
+        .filter(listing_id__in={line.listing_id for line in lines})
+        .filter(quantity_picked__lt=F("quantity"))
+        .prefetch_related(None)
+        .order_by("harvest_date", "pk")
+    ):
+        open_lots.setdefault(lot.listing_id, []).append(lot)
+    return [
+        {
+            "line": line,
+            "lots": [
+                {
+                    "lot": lot,
+                    "left": lot.quantity - lot.quantity_picked,
+                    "proposed": proposed.get((line.pk, lot.pk)),
+                    "households": products_selectors.households_of(lot),
+                }
+                for lot in open_lots.get(line.listing_id, [])
+            ],
+        }
+        for line in lines
+    ]

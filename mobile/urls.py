@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, fulfilment, listings, money, notices, today
+from .views import account, fulfilment, listings, money, notices, offline, today
 
 app_name = "mobile"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", account.logout, name="logout"),
     path("f/<int:fulfilment_id>/", fulfilment.fulfilment, name="fulfilment"),
     path("f/<int:fulfilment_id>/note/", fulfilment.delivery_note, name="delivery-note"),
+    path("sw.js", offline.service_worker, name="service-worker"),
 ]
 
 # Listings, Money, Notices.

@@ -19,7 +19,7 @@ from orders.models import FulfilmentStatus as S
 from orders.services import transitions
 
 from .. import selectors
-from ..forms import KEY_FIELD, ConfirmShortForm, RejectForm, ShipmentForm
+from ..forms import KEY_FIELD, ConfirmShortForm, PackPicksForm, RejectForm, ShipmentForm
 from ..pages import manager_page, not_found, put_back, render_page, run_once
 
 
@@ -31,7 +31,7 @@ def _default_window(part) -> tuple[datetime.datetime, datetime.datetime]:
     return start, start + datetime.timedelta(hours=4)
 
 
-def _forms(part, data=None, action: str = "") -> dict:
+def _forms(part, data=None, action: str = "", choices=()) -> dict:
     """The forms of the part's actions, bound to ``data`` for the one being sent."""
 
     def bound(name):
@@ -50,6 +50,7 @@ def _forms(part, data=None, action: str = "") -> dict:
         "shipment_form": ShipmentForm(bound("ship"), initial=shipment_initial),
         # The generic form for the moves that take no input (confirm in full, pack).
         "action_form": RejectForm(bound("confirm") or bound("pack")),
+        "pick_form": PackPicksForm(bound("pack_picks"), choices=choices),
     }
 
 
@@ -59,14 +60,24 @@ FORM_OF = {
     "confirm_short": "confirm_form",
     "reject": "reject_form",
     "pack": "action_form",
+    "pack_picks": "pick_form",
     "ship": "shipment_form",
 }
 ACTIONS = set(FORM_OF)
+# The actions whose forms the page shows in each status. A refusal of another one (the part
+# moved on meanwhile: the buyer cancelled before a confirm sent from offline arrived) is
+# shown at the top of the page, since its form is not on it.
+OFFERED = {
+    S.PLACED: {"confirm", "confirm_short", "reject"},
+    S.CONFIRMED: {"pack", "pack_picks"},
+    S.PACKED: {"ship"},
+}
 DONE = {
     "confirm": lambda: _("Confirmed in full."),
     "confirm_short": lambda: _("Confirmed with the quantities you gave."),
     "reject": lambda: _("Rejected."),
     "pack": lambda: _("Packed from the pick list."),
+    "pack_picks": lambda: _("Packed from the lots you chose."),
     "ship": lambda: _("Shipped."),
 }
 
@@ -85,6 +96,11 @@ def _work(request, part, action: str, forms: dict):
         return lambda: transitions.fulfilment_confirm(
             fulfilment=part, user=user, quantities=form.quantities()
         )
+    if action == "pack_picks":
+        form = forms["pick_form"]
+        if not form.is_valid():
+            return None
+        return lambda: transitions.fulfilment_pack(fulfilment=part, user=user, picks=form.picks())
     if action == "reject":
         form = forms["reject_form"]
         if not form.is_valid():
@@ -106,6 +122,22 @@ def _work(request, part, action: str, forms: dict):
     return record_and_ship
 
 
+def _put_back_picks(form: PackPicksForm, error: Exception) -> None:
+    """The pack service's refusal of a line's picks names the line (``params["line"]``):
+    shown beside that line; anything else as put_back shows it."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for item in error.error_dict.pop("picks", []):
+            line_id = (item.params or {}).get("line")
+            for message in item.messages:
+                if line_id in form.line_ids:
+                    form.add_line_error(line_id, message)
+                else:
+                    form.add_error(None, message)
+        if not error.error_dict:
+            return
+    put_back(form, error)
+
+
 @manager_page
 @require_http_methods(["GET", "POST"])
 def fulfilment(request, fulfilment_id: int):
@@ -115,7 +147,13 @@ def fulfilment(request, fulfilment_id: int):
     action = request.POST.get("action", "")
     if request.method == "POST" and action not in ACTIONS:
         action = ""
-    forms = _forms(part, request.POST if action else None, action)
+    picks = selectors.pick_list(fulfilment=part) if part.status in (S.CONFIRMED, S.PACKED) else []
+    choices = (
+        selectors.lots_to_choose(user=request.user, fulfilment=part, picks=picks)
+        if part.status == S.CONFIRMED
+        else []
+    )
+    forms = _forms(part, request.POST if action else None, action, choices)
     status = 200
     if action:
         form = forms[FORM_OF[action]]
@@ -124,7 +162,10 @@ def fulfilment(request, fulfilment_id: int):
             try:
                 replayed = run_once(request, request.POST.get(KEY_FIELD, ""), work)
             except (DomainError, ValidationError) as error:
-                put_back(form, error)
+                if action == "pack_picks":
+                    _put_back_picks(form, error)
+                else:
+                    put_back(form, error)
             else:
                 messages.success(request, _("Already done.") if replayed else DONE[action]())
                 return redirect("mobile:fulfilment", fulfilment_id=part.pk)
@@ -132,12 +173,13 @@ def fulfilment(request, fulfilment_id: int):
     context = {
         "part": part,
         "lines": list(part.lines.all()),
-        "picks": selectors.pick_list(fulfilment=part)
-        if part.status in (S.CONFIRMED, S.PACKED)
-        else [],
+        "picks": picks,
         "shipment": getattr(part, "shipment", None),
         "key": uuid.uuid4().hex,  # a new Idempotency-Key per rendered form
         "failed": action if status == 400 else "",
+        "refusal": [m for msgs in forms[FORM_OF[action]].errors.values() for m in msgs]
+        if status == 400 and action not in OFFERED.get(part.status, ())
+        else [],
         **forms,
     }
     return render_page(request, "mobile/fulfilment.html", context, status=status)

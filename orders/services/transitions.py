@@ -268,6 +268,12 @@ def _fifo_lots(listing_ids: set[int]) -> dict[int, list[Lot]]:
     return by_listing
 
 
+def _pick_refused(message: str, **params) -> ValidationError:
+    """A refusal of ``picks``, keeping the line it is about in ``params`` (the phone page
+    shows it beside that line; the API reads the formatted message)."""
+    return ValidationError({"picks": ValidationError(message, code="picks", params=params)})
+
+
 @transaction.atomic
 def fulfilment_pack(
     *, fulfilment: Fulfilment, user: User, picks: dict[int, list[tuple[int, Decimal]]] | None = None
@@ -290,28 +296,21 @@ def fulfilment_pack(
         if line.pk in picks:
             chosen = picks[line.pk]
             if len({lot_id for lot_id, _ in chosen}) != len(chosen):
-                raise ValidationError(
-                    {"picks": _("Line %(line)s: name each lot once.") % {"line": line.pk}}
-                )
+                raise _pick_refused(_("Line %(line)s: name each lot once."), line=line.pk)
             if sum(quantity for _lot, quantity in chosen) != needed:
-                raise ValidationError(
-                    {
-                        "picks": _("Line %(line)s: picks must add up to %(quantity)s.")
-                        % {"line": line.pk, "quantity": _quantity(line, needed)}
-                    }
+                raise _pick_refused(
+                    _("Line %(line)s: picks must add up to %(quantity)s."),
+                    line=line.pk,
+                    quantity=_quantity(line, needed),
                 )
             for lot_id, quantity in chosen:
                 lot = lots.get(lot_id)
                 if lot is None or quantity <= 0 or quantity > lot.quantity - lot.quantity_picked:
-                    raise ValidationError(
-                        {
-                            "picks": _("Line %(line)s: lot %(lot)s cannot supply %(quantity)s.")
-                            % {
-                                "line": line.pk,
-                                "lot": lot_id,
-                                "quantity": _quantity(line, quantity),
-                            }
-                        }
+                    raise _pick_refused(
+                        _("Line %(line)s: lot %(lot)s cannot supply %(quantity)s."),
+                        line=line.pk,
+                        lot=lot_id,
+                        quantity=_quantity(line, quantity),
                     )
                 allocations.append((line, lot, quantity))
         else:
