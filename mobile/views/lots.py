@@ -12,7 +12,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -45,7 +45,7 @@ def _steps(data) -> None:
     """Adding or removing a household's row, on the form as sent (nothing is saved)."""
     ids, shares = data.getlist("household"), data.getlist("share")
     shares += [""] * (len(ids) - len(shares))
-    if data.get("add"):
+    if data.get("add") and data["add"] not in ids:  # a second tap on the same hit adds once
         ids, shares = [*ids, data["add"]], [*shares, ""]
     if data.get("remove"):
         kept = [(pk, share) for pk, share in zip(ids, shares, strict=False) if pk != data["remove"]]
@@ -54,22 +54,22 @@ def _steps(data) -> None:
     data.setlist("share", shares[: len(ids)])
 
 
-def _cooperative_of(request, form) -> int | None:
-    """The chosen listing's cooperative, when it is one of the manager's: the search then
-    offers only its households."""
-    chosen = row_id(str(form.data.get("listing", ""))) if form.is_bound else None
-    if chosen is None:
-        return None
-    return selectors.own_listing_cooperative_id(user=request.user, listing_id=chosen)
-
-
-def _hits(request, form, text: str):
-    picked = [row.household_id for row in form.rows if isinstance(row.household_id, int)]
+def _hits(request, data, text: str):
+    """The search's households: of the chosen listing's cooperative when it is one of the
+    manager's, without those already on the lot."""
+    data = data if data is not None else QueryDict()
+    listing_id = row_id(str(data.get("listing", "")))
+    cooperative_id = None
+    if listing_id is not None:
+        cooperative_id = selectors.own_listing_cooperative_id(
+            user=request.user, listing_id=listing_id
+        )
+    picked = [row_id(raw) for raw in data.getlist("household")]
     return selectors.household_hits(
         user=request.user,
         text=text[:100],
-        cooperative_id=_cooperative_of(request, form),
-        exclude=picked,
+        cooperative_id=cooperative_id,
+        exclude=[pk for pk in picked if pk is not None],
     )
 
 
@@ -89,21 +89,21 @@ def lot_new(request):
         if form.is_valid():
             status = _receive(request, form)
             if status is None:
-                return redirect(
-                    "mobile:lot",
-                    lot_id=selectors.lot_id_by_code(
-                        user=request.user,
-                        listing_id=form.cleaned_data["listing"].pk,
-                        code=form.cleaned_data["code"],
-                    ),
+                lot_id = selectors.lot_id_by_code(
+                    user=request.user,
+                    listing_id=form.cleaned_data["listing"].pk,
+                    code=form.cleaned_data["code"],
                 )
+                if lot_id is None:  # saved, but no longer the manager's to see
+                    return redirect("mobile:lot-new")
+                return redirect("mobile:lot", lot_id=lot_id)
     sent_key = request.POST.get(KEY_FIELD, "")
     text = (request.POST if request.method == "POST" else request.GET).get("q", "")
     context = {
         "form": form,
         "checked": saving,  # only a save is judged; the other steps just carry what was typed
         "q": text,
-        "hits": _hits(request, form, text),
+        "hits": _hits(request, data, text),
         # One key per form, kept through its search and row steps.
         "key": sent_key if _valid_key(sent_key) else uuid.uuid4().hex,
     }
@@ -153,16 +153,18 @@ def _receive(request, form) -> int | None:
 @require_GET
 def hits(request):
     """The search's answer alone, for htmx as the manager types."""
-    form = _form(request, request.GET)
     text = request.GET.get("q", "")
-    return render(request, "mobile/lot_hits.html", {"q": text, "hits": _hits(request, form, text)})
+    return render(
+        request, "mobile/lot_hits.html", {"q": text, "hits": _hits(request, request.GET, text)}
+    )
 
 
 @manager_page
 @require_GET
 def row(request):
-    """A household's row, for htmx to add to the lot in place (and take it off the hits)."""
-    household_id = row_id(request.GET.get("household", ""))
+    """A household's row, for htmx to add to the lot in place (and take it off the hits):
+    the hit's button sends ``add``, as it does in the form without JavaScript."""
+    household_id = row_id(request.GET.get("add", ""))
     found = None
     if household_id is not None:
         found = selectors.household(user=request.user, household_id=household_id)

@@ -279,12 +279,12 @@ def test_without_javascript_search_add_and_remove_keep_what_was_typed(phone, lis
 
 def test_htmx_adds_a_row_in_place(phone, households, stranger):
     household = households["li"]
-    response = phone.get(ROW, {"household": household.pk}, HTTP_HX_REQUEST="true")
+    response = phone.get(ROW, {"add": household.pk}, HTTP_HX_REQUEST="true")
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page
     assert f'name="household" value="{household.pk}"' in page and "李四" in page
     assert f'id="hit-{household.pk}" hx-swap-oob="delete"' in page
-    assert phone.get(ROW, {"household": stranger.pk}).status_code == 404
+    assert phone.get(ROW, {"add": stranger.pk}).status_code == 404
 
 
 def test_the_screen_is_small_and_linked_from_today(phone, listing, households):
