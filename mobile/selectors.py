@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from backend.pinyin import searchable
 from orders import selectors as orders_selectors
 from orders.models import EventKind, Fulfilment, OrderEvent
 from orders.models import FulfilmentStatus as S
@@ -103,7 +104,8 @@ def household_hits(
     *, user: User, text: str, cooperative_id: int | None = None, exclude=(), limit: int = 12
 ) -> list[Household]:
     """The manager's households matching ``text`` (suppliers' pinyin search), those already
-    on the lot left out, by name; of the listing's cooperative when one is chosen."""
+    on the lot left out, in pinyin order (as a Chinese list is read, where the database's
+    order would be by code point); of the listing's cooperative when one is chosen."""
     if not text.strip():
         return []
     households = suppliers_selectors.household_list(user=user)
@@ -111,7 +113,8 @@ def household_hits(
         households = households.filter(cooperative_id=cooperative_id)
     households = households.exclude(pk__in=exclude)
     found = suppliers_selectors.household_search(queryset=households, text=text)
-    return list(found.order_by("name", "pk")[:limit])
+    ordered = sorted(found, key=lambda row: (searchable(row.name), row.pk))
+    return ordered[:limit]
 
 
 def household(*, user: User, household_id: int) -> Household | None:

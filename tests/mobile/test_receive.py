@@ -226,7 +226,7 @@ def test_another_cooperatives_lot_is_not_found(phone, other_cooperative):
         ("nayecun", ["李四"]),
         ("nyc", ["李四"]),
         ("纳夜", ["李四"]),
-        ("shitun", ["张三", "王五"]),  # by name (code points), the village's pinyin
+        ("shitun", ["王五", "张三"]),  # in pinyin order, by the village's pinyin
         ("shitun wang", ["王五"]),  # every word somewhere
         ("zhao", []),
     ],
