@@ -264,6 +264,12 @@ def test_without_javascript_search_add_and_remove_keep_what_was_typed(phone, lis
     page = added.content.decode()
     assert f'name="household" value="{households["li"].pk}"' in page
     assert 'value="FM-2026-031"' in page
+    again = phone.post(
+        NEW,
+        {**typed, "action": "", "add": str(households["li"].pk)}
+        | {"household": [str(households["li"].pk)], "share": ["60"]},
+    )  # a second tap on the hit
+    assert again.content.decode().count(f'name="household" value="{households["li"].pk}"') == 1
     both = {
         **typed,
         "action": "",
@@ -292,3 +298,8 @@ def test_the_screen_is_small_and_linked_from_today(phone, listing, households):
     assert len(gzip.compress(page)) <= 20 * 1024, len(gzip.compress(page))
     today = phone.get("/m/").content.decode()
     assert 'href="/m/lots/new/"' in today and "收货" in today
+
+
+def test_the_screen_in_english_when_the_browser_prefers_it(phone, listing):
+    page = phone.get(NEW, HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
+    assert "<h1>Receive a lot</h1>" in page and "Find a household by name or village" in page
