@@ -121,9 +121,9 @@ def seed(*, cooperatives: int, products: int) -> tuple[int, str]:
     from knox.models import AuthToken
 
     from accounts.models import User
+    from backend.pinyin import pinyin_for_search
     from backend.validators import credit_code_check_character
     from products.models import Category, Certification, Grade, Listing, PriceTier, Product, Unit
-    from products.services import pinyin_for_search
     from suppliers.models import Cooperative
 
     with transaction.atomic():

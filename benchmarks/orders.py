@@ -150,10 +150,10 @@ def seed(*, cooperatives: int, listings: int, organisations: int) -> dict:
     from knox.models import AuthToken
 
     from accounts.models import User
+    from backend.pinyin import pinyin_for_search
     from backend.validators import credit_code_check_character
     from buyers.models import BuyerOrganisation, Membership, Store
     from products.models import Category, Grade, Listing, PriceTier, Product, Unit
-    from products.services import pinyin_for_search
     from suppliers.models import Cooperative, Household
 
     def code(prefix: str, n: int) -> str:

@@ -4,19 +4,33 @@
 import math
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorList
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.throttles import login_attempt_wait
 from logistics.models import Shipment
-from products.models import Listing
+from products.models import Listing, unit_name
+from products.serializers import MAX_QUANTITY
 from suppliers.access import managed_cooperative_ids
 
 # The hidden field that carries a form's Idempotency-Key (one per rendered form).
 KEY_FIELD = "idempotency_key"
+
+# A lot's and a household's quantity: the API's bounds (products.serializers).
+LOT_QUANTITY = {
+    "min_value": Decimal("0.001"),
+    "max_value": MAX_QUANTITY,
+    "max_digits": 12,
+    "decimal_places": 3,
+    "error_messages": {"min_value": _("Enter a quantity above zero.")},
+    "widget": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+}
 
 
 class LoginForm(AuthenticationForm):
@@ -172,3 +186,87 @@ class PackPicksForm(forms.Form):
             line = choice["line"]
             lots = [(lot, self[f"pick-{line.pk}-{lot['lot'].pk}"]) for lot in choice["lots"]]
             yield line, self.line_errors.get(line.pk, []), lots
+
+
+# --- Receive a lot ------------------------------------------------------------------------------
+class LotReceiveForm(forms.Form):
+    """A lot as products.services.lot_receive takes it, and one row per household: the
+    hidden ``household`` and the typed ``share``, repeated in the same order. Whether the
+    shares add up, the date is past, the code new and each household a member is the
+    service's to say; this form only reads numbers and dates."""
+
+    listing = forms.ModelChoiceField(
+        label=_("Listing"), queryset=Listing.objects.none(), empty_label=_("Choose a listing")
+    )
+    code = forms.CharField(label=_("Lot code"), max_length=40)
+    harvest_date = forms.DateField(
+        label=_("Harvest date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    quantity = forms.DecimalField(label=_("Quantity"), **LOT_QUANTITY)
+    notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
+    # Carries the refusals about the rows as a whole (none, twice, not adding up).
+    contributions = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, data=None, *, listings, own_listings, households, shown):
+        """``listings``: what the listing field accepts (the API's lookup, so another
+        cooperative's is refused as the API refuses it); ``own_listings``: what it offers.
+        ``households``: id → Household for the rows' ids (the API's lookup too), ``shown``:
+        the ids whose name the manager may see."""
+        super().__init__(data)
+        field = self.fields["listing"]
+        field.queryset = listings
+        field.widget.choices = [("", field.empty_label)] + [
+            (listing.pk, listing_label(listing)) for listing in own_listings
+        ]
+        ids = data.getlist("household") if data is not None else []
+        shares = data.getlist("share") if data is not None else []
+        self.rows = []
+        for index, raw in enumerate(ids):
+            household_id = row_id(raw)
+            household = households.get(household_id)
+            self.rows.append(
+                SimpleNamespace(
+                    household_id=household_id if household is not None else raw,
+                    household=household,
+                    shown=household_id in shown,
+                    share=shares[index] if index < len(shares) else "",
+                    errors=ErrorList(),
+                )
+            )
+
+    def lot_fields(self):
+        return [self[name] for name in ("listing", "code", "harvest_date", "quantity", "notes")]
+
+    def clean_contributions(self) -> list[dict]:
+        contributions = []
+        share_field = forms.DecimalField(**LOT_QUANTITY)
+        for row in self.rows:
+            if row.household is None:
+                row.errors.append(_("Choose households from the search."))
+                continue
+            try:
+                quantity = share_field.clean(row.share)
+            except ValidationError as error:
+                row.errors.extend(error.messages)
+                continue
+            contributions.append({"household": row.household, "quantity": quantity})
+        if any(row.errors for row in self.rows):
+            raise ValidationError(_("Check the households' quantities below."))
+        return contributions
+
+
+def row_id(raw: str) -> int | None:
+    """A row's household id as sent, or None when it is not one."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def listing_label(listing) -> str:
+    """ "土蜂蜜 · 一级 · 公斤", and the status when buyers cannot see it (a draft, paused)."""
+    product = listing.product
+    name = product.name_en if product.name_en and not get_language().startswith("zh") else ""
+    label = " · ".join(
+        [name or product.name_zh, listing.get_grade_display(), str(unit_name(listing.unit))]
+    )
+    if listing.status not in Listing.LIVE_STATUSES:
+        label = f"{label} ({listing.get_status_display()})"
+    return label

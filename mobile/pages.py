@@ -94,7 +94,13 @@ def run_once(request, key: str, work) -> bool:
     """Run ``work`` once per form (backend.idempotency, as the API's Idempotency-Key): a
     form sent again, after a dropped connection or a second tap, applies nothing twice.
     Answers True when this sending was a replay."""
-    body = {name: value for name, value in request.POST.items() if name != "csrfmiddlewaretoken"}
+    # Every value of a repeated field (a lot's households), not only the last: a form that
+    # differs in any of them is another request.
+    body = {
+        name: values[0] if len(values) == 1 else values
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken"
+    }
     shaped = SimpleNamespace(
         method=request.method,
         path=request.path,

@@ -5,6 +5,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from backend.pinyin import searchable
 from notices import selectors as notices_selectors
 from notices.models import Notice
 from orders import selectors as orders_selectors
@@ -12,10 +13,11 @@ from orders.models import EventKind, Fulfilment, OrderEvent
 from orders.models import FulfilmentStatus as S
 from payments import selectors as payments_selectors
 from payments.models import Statement
+from products import access as products_access
 from products import selectors as products_selectors
 from products.models import Listing, Lot
 from suppliers import selectors as suppliers_selectors
-from suppliers.access import managed_cooperative_ids
+from suppliers.access import can_see_private_cooperative_data, managed_cooperative_ids
 from suppliers.models import Household
 
 NOT_YET_SHIPPED = (S.PLACED, S.CONFIRMED, S.PACKED)
@@ -145,3 +147,65 @@ def lots_to_choose(*, user: User, fulfilment: Fulfilment, picks: list[dict]) -> 
         }
         for line in lines
     ]
+
+
+# --- Receive a lot ------------------------------------------------------------------------------
+def listing_choices(*, user: User) -> QuerySet[Listing]:
+    """What a lot's listing may name: the API's lookup (every listing the user sees), so
+    another cooperative's is refused by products.access as on the API."""
+    return products_selectors.visible_listings(user=user)
+
+
+def own_listings(*, user: User) -> list[Listing]:
+    """The listings the page offers for a lot: the manager's cooperatives', by product."""
+    return list(listings(user=user))
+
+
+def own_listing_cooperative_id(*, user: User, listing_id: int) -> int | None:
+    listings = products_selectors.visible_listings(user=user).filter(
+        pk=listing_id, cooperative_id__in=managed_cooperative_ids(user=user)
+    )
+    return listings.values_list("cooperative_id", flat=True).first()
+
+
+def lot_households(*, user: User, ids: list[int]) -> tuple[dict[int, Household], set[int]]:
+    """The households a lot's rows name, looked up as the API's lot create does (lot_receive
+    then refuses another cooperative's), and which of them the manager may see by name."""
+    found = suppliers_selectors.household_choices().in_bulk(ids)
+    shown = {
+        pk
+        for pk, row in found.items()
+        if can_see_private_cooperative_data(user=user, cooperative_id=row.cooperative_id)
+    }
+    return found, shown
+
+
+def household_hits(
+    *, user: User, text: str, cooperative_id: int | None = None, exclude=(), limit: int = 12
+) -> list[Household]:
+    """The manager's households matching ``text`` (suppliers' pinyin search), those already
+    on the lot left out, in pinyin order (as a Chinese list is read, where the database's
+    order would be by code point); of the listing's cooperative when one is chosen."""
+    if not text.strip():
+        return []
+    households = suppliers_selectors.household_list(user=user)
+    if cooperative_id is not None:
+        households = households.filter(cooperative_id=cooperative_id)
+    households = households.exclude(pk__in=exclude)
+    found = suppliers_selectors.household_search(queryset=households, text=text)
+    ordered = sorted(found, key=lambda row: (searchable(row.name), row.pk))
+    return ordered[:limit]
+
+
+def received_lot(*, user: User, lot_id: int) -> Lot | None:
+    """A lot of the manager's cooperatives with its households (products' scopes: the
+    households behind a lot are for its own managers)."""
+    lots = products_access.lots_by_household_visible(
+        user=user, queryset=products_selectors.lot_list(user=user)
+    )
+    return lots.select_related("listing__product").filter(pk=lot_id).first()
+
+
+def lot_id_by_code(*, user: User, listing_id: int, code: str) -> int | None:
+    lots = products_selectors.lot_list(user=user).filter(listing_id=listing_id, code=code)
+    return lots.values_list("pk", flat=True).first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, fulfilment, listings, money, notices, offline, today
+from .views import account, fulfilment, listings, lots, money, notices, offline, today
 
 app_name = "mobile"
 
@@ -23,4 +23,8 @@ urlpatterns += [
     path("notices/", notices.inbox, name="notices"),
     path("notices/read-all/", notices.read_all, name="notices-read-all"),
     path("notices/<int:notice_id>/", notices.notice, name="notice"),
+    path("lots/new/", lots.lot_new, name="lot-new"),
+    path("lots/new/hits/", lots.hits, name="lot-hits"),
+    path("lots/new/row/", lots.row, name="lot-row"),
+    path("lots/<int:lot_id>/", lots.lot, name="lot"),
 ]

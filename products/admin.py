@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from backend.admin import ViewOnlyAdmin, ViewOnlyInline
+from backend.pinyin import pinyin_for_search
 
 from .models import (
     Category,
@@ -13,7 +14,6 @@ from .models import (
     PriceTier,
     Product,
 )
-from .services import pinyin_for_search
 
 
 @admin.register(Category)

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
 
 from backend import formatting
 from backend.errors import Conflict
 from backend.integrity import violated_constraint
+from backend.pinyin import pinyin_for_search
 from backend.services import model_create, model_update
 from suppliers.models import Cooperative, Household
 
@@ -32,13 +32,6 @@ from .models import (
     Product,
     quantity_text,
 )
-
-
-def pinyin_for_search(name_zh: str) -> str:
-    """ "fengmi fm" for 蜂蜜: full pinyin and initials, lower case, without tones."""
-    full = "".join(lazy_pinyin(name_zh)).lower()
-    initials = "".join(lazy_pinyin(name_zh, style=Style.FIRST_LETTER)).lower()
-    return f"{full} {initials}"
 
 
 def category_create(
@@ -280,14 +273,18 @@ def lot_receive(
         )
     total = sum((entry["quantity"] for entry in contributions), Decimal(0))
     if total != quantity:
+        # Saying by how much lets a manager find the mistyped share.
+        message = (
+            _("The contributions add up to %(total)s, %(difference)s short of the lot quantity.")
+            if total < quantity
+            else _("The contributions add up to %(total)s, %(difference)s over the lot quantity.")
+        )
         raise ValidationError(
             {
-                "contributions": _(
-                    "The contributions add up to %(total)s, not the lot quantity %(quantity)s."
-                )
+                "contributions": message
                 % {
                     "total": quantity_text(total, listing.unit),
-                    "quantity": quantity_text(quantity, listing.unit),
+                    "difference": quantity_text(abs(quantity - total), listing.unit),
                 }
             }
         )

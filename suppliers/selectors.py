@@ -2,6 +2,8 @@
 
 from django.db.models import QuerySet
 
+from backend.pinyin import matches
+
 from . import access
 from .models import Cooperative, Household
 
@@ -27,3 +29,21 @@ def cooperative_choices() -> QuerySet[Cooperative]:
     """Cooperatives a write may name (a household's). Not scoped: suppliers.access refuses
     one the user does not manage with a 403 naming the field."""
     return Cooperative.objects.all()
+
+
+def household_search(*, queryset: QuerySet[Household], text: str) -> QuerySet[Household]:
+    """The households of ``queryset`` whose name, village or poverty registration number
+    holds each word of ``text``, in Chinese or in pinyin, full or initials: "zhang", "zs" and
+    "张" find 张三, "shitun" his village 石屯村.
+
+    The pinyin is worked out here from the rows, not stored: a search runs over what one
+    user may see (a cooperative's tens to few hundred households, every household only for
+    staff), and names repeat, so backend.pinyin keeps each one's once per process. One
+    query for the candidates; the answer is a queryset the caller can still order and
+    page."""
+    terms = text.replace(",", " ").lower().split()
+    if not terms:
+        return queryset
+    rows = queryset.values_list("pk", "name", "village", "poverty_registration_no")
+    found = [pk for pk, *texts in rows.iterator() if matches(terms, tuple(texts))]
+    return queryset.filter(pk__in=found)

@@ -1,11 +1,11 @@
 from rest_framework import viewsets
 
-from backend.api import SparseFieldsMixin, bounded_id_regex
+from backend.api import FilterBackend, OrderingFilter, SparseFieldsMixin, bounded_id_regex
 from backend.idempotency import IdempotentCreateMixin
 from backend.viewsets import ResourceViewSet
 
 from . import access, selectors, services
-from .filters import CooperativeFilter, HouseholdFilter
+from .filters import CooperativeFilter, HouseholdFilter, HouseholdSearchFilter
 from .serializers import CooperativeSerializer, HouseholdSerializer
 
 
@@ -40,6 +40,8 @@ class HouseholdViewSet(SparseFieldsMixin, IdempotentCreateMixin, viewsets.ModelV
     permission_classes = [access.HouseholdPermission]
     lookup_value_regex = bounded_id_regex()
     filterset_class = HouseholdFilter
+    # Chinese or pinyin (zhangsan, zs, 张三; a village's too): suppliers.selectors.
+    filter_backends = [FilterBackend, HouseholdSearchFilter, OrderingFilter]
     search_fields = ["name", "village", "poverty_registration_no"]
     ordering_fields = ["id", "name", "village"]
 
