@@ -71,7 +71,7 @@ benchmark-orders: install
 
 # Lighthouse on the phone page (benchmarks/lighthouse.py): installs it with npm into
 # var/lighthouse/, serves the demo with gunicorn, fails below 90 performance / 95 accessibility.
-# SQLite unless DATABASE_URL is set; LIGHTHOUSE_ARGS="--runs 3" and so on.
+# SQLite unless DATABASE_URL is set; LIGHTHOUSE_ARGS="--runs 5" and so on.
 lighthouse: install
 	$(BIN)/python benchmarks/lighthouse.py $(LIGHTHOUSE_ARGS)
 
