@@ -8,7 +8,7 @@ What it does:
 1. installs Lighthouse (npm, the version pinned below) into var/lighthouse/ when it is missing;
 2. makes a database of its own with the demo data: a SQLite file in a temporary directory
    (the embedded default), or ``<database>_lighthouse`` on the PostgreSQL of DATABASE_URL,
-   dropped and made again each run (the demo's dates are relative to today);
+   made afresh each run (the demo's dates are relative to today) and dropped at the end;
 3. collects the static files as production does (WhiteNoise writes a .gz beside each) and
    starts gunicorn on a free loopback port with DEBUG off, so the page, its CSS and htmx
    reach Chromium compressed, exactly as a phone gets them;
@@ -132,21 +132,30 @@ def service_environment(directory: str) -> dict:
 
 def fresh_postgres_database(url: str) -> str:
     """``<database>_lighthouse`` on the same server, dropped and made again."""
-    import psycopg
-    from psycopg import sql
-
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
         sys.exit(f"DATABASE_URL must be PostgreSQL or unset (SQLite), not {parts.scheme!r}")
     name = (parts.path.lstrip("/") or "shitun").removesuffix("_lighthouse") + "_lighthouse"
+    ours = urlunsplit(parts._replace(path=f"/{name}"))
+    drop_postgres_database(ours)
+    postgres(ours, "CREATE DATABASE {}")
+    print(f"database {name} (PostgreSQL), made afresh")
+    return ours
+
+
+def drop_postgres_database(url: str) -> None:
+    postgres(url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def postgres(url: str, statement: str) -> None:
+    """``statement`` on the database of ``url``, run from the server's ``postgres``."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    print(f"database {name} (PostgreSQL), made afresh")
-    return urlunsplit(parts._replace(path=f"/{name}"))
+        conn.execute(sql.SQL(statement).format(sql.Identifier(parts.path.lstrip("/"))))
 
 
 def manage(env: dict, *command: str) -> None:
@@ -330,6 +339,22 @@ def audit_pages(args, lighthouse: Path, port: int) -> list[str]:
     return failed
 
 
+def serve_and_audit(args, lighthouse: Path, env: dict, directory: Path) -> list[str]:
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo")
+    manage(env, "collectstatic", "--noinput")
+    with open(directory / "gunicorn.log", "w+") as log:
+        process, port = start_service(env, log)
+        try:
+            return audit_pages(args, lighthouse, port)
+        except SystemExit:
+            log.seek(0)
+            print(log.read()[-3000:], file=sys.stderr)
+            raise
+        finally:
+            stop_gunicorn(process)
+
+
 def main() -> int:
     args = parse_args()
     if not Path(args.chromium).exists():
@@ -338,19 +363,11 @@ def main() -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="shitun-lighthouse-") as directory:
         env = service_environment(directory)
-        manage(env, "migrate", "--noinput")
-        manage(env, "load_demo")
-        manage(env, "collectstatic", "--noinput")
-        with open(Path(directory) / "gunicorn.log", "w+") as log:
-            process, port = start_service(env, log)
-            try:
-                failed = audit_pages(args, lighthouse, port)
-            except SystemExit:
-                log.seek(0)
-                print(log.read()[-3000:], file=sys.stderr)
-                raise
-            finally:
-                stop_gunicorn(process)
+        try:
+            failed = serve_and_audit(args, lighthouse, env, Path(directory))
+        finally:
+            if env["DATABASE_URL"].startswith("postgres"):
+                drop_postgres_database(env["DATABASE_URL"])  # the SQLite file goes with the dir
     print(f"reports: {args.reports}")
     if failed:
         print(
