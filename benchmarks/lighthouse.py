@@ -277,6 +277,7 @@ def summary(report: dict) -> dict:
     # slower than its 4x slowdown assumes): on a busy machine it falls, and TBT, the one
     # metric here that moves from run to run, rises.
     row["benchmark"] = report["environment"]["benchmarkIndex"]
+    row["warnings"] = [re.sub(r"\s+Learn more.*", "", w) for w in report.get("runWarnings", [])]
     # What keeps a score down: accessibility audits that fail, performance ones that cost.
     row["failing"] = [
         f"{ref['id']} ({audits[ref['id']]['title']})"
@@ -332,6 +333,8 @@ def audit_pages(args, lighthouse: Path, port: int) -> list[str]:
         print(show(path, row))
         for entry in row["failing"]:
             print(f"{'':<22} to mend: {entry}")
+        for warning in row["warnings"]:  # a slow host's warning says the score is low
+            print(f"{'':<22} Lighthouse warns: {' '.join(warning.split())}")
         if row["performance"] < args.min_performance:
             failed.append(f"{path}: performance {row['performance']}")
         if row["accessibility"] < args.min_accessibility:

@@ -156,6 +156,7 @@ def test_the_first_load_and_each_further_screen_stay_light(busy_day, served, pho
     expect(page.get_by_role("button", name="登录")).to_be_visible()
     sign_in = transfer.settle()
     assert sign_in <= FIRST_LOAD, transfer.report()
+    first_load = transfer.report()
     # Everything came compressed: the page by GZipMiddleware, CSS and htmx by WhiteNoise.
     assert set(transfer.encodings.values()) == {"gzip"}, transfer.encodings
     assert any(url.endswith("/static/mobile/htmx.min.js") for url in transfer.encodings)
@@ -193,7 +194,7 @@ def test_the_first_load_and_each_further_screen_stay_light(busy_day, served, pho
     reopened = transfer.settle()
     assert reopened <= FURTHER_SCREEN, transfer.report()
 
-    print(
-        f"first load (sign-in) {sign_in} B, Today with an empty cache {today} B, "
-        f"a fulfilment after Today {further} B, opened again {reopened} B"
+    print(  # the README's figures, with pytest -s
+        f"\nfirst load {sign_in} B ({first_load}); Today with an empty cache {today} B; "
+        f"a fulfilment tapped on Today {further} B; opened again by its address {reopened} B"
     )
