@@ -40,7 +40,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from common import ROOT, free_port, request, stop_gunicorn
+from common import ROOT, request, start_gunicorn, stop_gunicorn
 
 LIGHTHOUSE_VERSION = "12.2.3"
 LIGHTHOUSE_DIR = ROOT / "var" / "lighthouse"
@@ -166,24 +166,9 @@ def manage(env: dict, *command: str) -> None:
         sys.exit(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
-def start_service(env: dict, log) -> tuple[subprocess.Popen, int]:
-    """gunicorn as production runs it (2 sync workers), on a free loopback port; its log
-    (Chromium's /favicon.ico and the 404s asked for) to ``log``."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "backend.wsgi:application",
-        "--workers=2",
-        f"--bind=127.0.0.1:{port}",
-        "--log-level=warning",
-        "--no-control-socket",
-    ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 60
+def wait_ready(process: subprocess.Popen, port: int, timeout: float = 60) -> None:
+    """Until the sign-in page answers (``/healthz`` would wait on the scheduled jobs)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             sys.exit(f"gunicorn exited with status {process.returncode}")
@@ -192,11 +177,10 @@ def start_service(env: dict, log) -> tuple[subprocess.Popen, int]:
         except OSError:
             time.sleep(0.3)
             continue
-        if status == 200:
-            return process, port
-        sys.exit(f"/m/login/ answered {status}")
-    stop_gunicorn(process)
-    sys.exit("gunicorn did not answer within 60 s")
+        if status != 200:
+            sys.exit(f"/m/login/ answered {status}")
+        return
+    sys.exit(f"gunicorn did not answer within {timeout:.0f} s")
 
 
 def sign_in(port: int) -> str:
@@ -346,9 +330,12 @@ def serve_and_audit(args, lighthouse: Path, env: dict, directory: Path) -> list[
     manage(env, "migrate", "--noinput")
     manage(env, "load_demo")
     manage(env, "collectstatic", "--noinput")
+    # gunicorn as production runs it (2 sync workers), its log aside (the 404s of skipped
+    # pages), shown if something fails.
     with open(directory / "gunicorn.log", "w+") as log:
-        process, port = start_service(env, log)
+        process, port = start_gunicorn(workers=2, env=env, stderr=log)
         try:
+            wait_ready(process, port)
             return audit_pages(args, lighthouse, port)
         except SystemExit:
             log.seek(0)
