@@ -11,6 +11,7 @@ writes a .gz beside each) and served by WhiteNoise; the pages by Django behind G
 The test checks that Chromium did get them gzipped, so the sums are of compressed bytes."""
 
 import datetime
+import time
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
@@ -94,12 +95,13 @@ class Transfer:
         cdp.on("Network.requestWillBeSent", self._sent)
         cdp.on("Network.responseReceived", self._received)
         cdp.on("Network.loadingFinished", self._finished)
+        cdp.on("Network.loadingFailed", self._failed)
         self.cdp = cdp
         self.reset()
 
     def reset(self):
         self.urls, self.types, self.encodings, self.sizes = {}, {}, {}, []
-        self.fonts = 0
+        self.done, self.fonts = set(), 0
 
     def _sent(self, event):
         redirect = event.get("redirectResponse")
@@ -115,12 +117,21 @@ class Transfer:
     def _finished(self, event):
         url = self.urls.get(event["requestId"], "?")
         self.sizes.append((url, event["encodedDataLength"]))
+        self.done.add(event["requestId"])
         if self.types.get(event["requestId"]) == "Font":
             self.fonts += 1
 
+    def _failed(self, event):
+        self.done.add(event["requestId"])
+
     def settle(self) -> int:
-        """Waits until the network is quiet (htmx, the favicon), then answers the total."""
+        """Waits until every request since ``reset()`` has finished (the page on screen does
+        not mean the CDP events have all arrived), then answers the total."""
         self.page.wait_for_load_state("networkidle")
+        deadline = time.monotonic() + 10
+        while not self.urls or set(self.urls) - self.done:
+            assert time.monotonic() < deadline, f"still loading: {self.urls}, done: {self.done}"
+            self.page.wait_for_timeout(50)  # lets Playwright deliver the events
         return sum(size for _url, size in self.sizes)
 
     def report(self) -> str:
