@@ -10,7 +10,8 @@ LISTEN ?= 127.0.0.1
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/shitun)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test lint install schema messages benchmark benchmark-orders benchmark-embedded clean
+.PHONY: run test lint install schema messages benchmark benchmark-orders benchmark-embedded \
+	lighthouse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +68,12 @@ benchmark-orders: install
 	bash scripts/ensure_services.sh "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 		$(BIN)/python benchmarks/orders.py
+
+# Lighthouse on the phone page (benchmarks/lighthouse.py): installs it with npm into
+# var/lighthouse/, serves the demo with gunicorn, fails below 90 performance / 95 accessibility.
+# SQLite unless DATABASE_URL is set; LIGHTHOUSE_ARGS="--runs 5" and so on.
+lighthouse: install
+	$(BIN)/python benchmarks/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
