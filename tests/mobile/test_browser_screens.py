@@ -96,7 +96,7 @@ def test_listings_money_and_notices_on_a_320_px_phone(
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="今日")).to_be_visible()
     nav = page.get_by_role("navigation", name="页面")
-    assert nav.get_by_role("link").all_inner_texts() == ["今日", "商品", "结算", "通知"]
+    assert nav.get_by_role("link").all_inner_texts() == ["今日", "收货", "商品", "结算", "通知"]
     assert_fits(page)
 
     # Listings: pause the honey, and it says so.
