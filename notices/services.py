@@ -172,10 +172,10 @@ def _write_joined(events: list[Event], now) -> list[tuple[int, str]]:
                         "payload": payload,
                     }
                 )
-    union = recipients.union_query(scopes)
+    union = recipients.union_sql(scopes)
     if union is None:
         return []
-    union_sql, union_params = union.query.sql_with_params()
+    union_sql, union_params = union
     systems = catalog.PARTNER_SYSTEMS
     default = settings.NOTICE_LANGUAGE
     params = [
