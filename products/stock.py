@@ -65,11 +65,13 @@ def _save(listing: Listing) -> None:
     catalog_changed()  # the save's signal does it too; _save_all (no signals) depends on this
 
 
-def _save_all(listings: list[Listing]) -> None:
-    """Write the moved rows in one UPDATE … FROM (VALUES …), whatever their number. The rows
+def _update_all(listings: list[Listing]) -> tuple[str, list]:
+    """The moved rows' UPDATE … FROM (VALUES …), one statement whatever their number. The rows
     are locked, so the values computed here are the rows' values; the constraints still check
     every row. Plain SQL (PostgreSQL, and SQLite ≥ 3.33): on the hot path of every order,
-    bulk_update's CASE expressions cost more to build than the statement costs to run."""
+    bulk_update's CASE expressions cost more to build than the statement costs to run. A bulk
+    UPDATE sends no signals: whoever runs it calls catalog_changed, or buyers' cached listing
+    pages would show the old stock (products/catalog_cache.py)."""
     now = timezone.now()
     ops = connection.ops
     rows, params = [], []
@@ -89,10 +91,13 @@ def _save_all(listings: list[Listing]) -> None:
         f"status = v.column4, updated_at = %s FROM (VALUES {', '.join(rows)}) AS v "
         f"WHERE {table}.id = v.column1"
     )
+    return sql, [ops.adapt_datetimefield_value(now), *params]
+
+
+def _save_all(listings: list[Listing]) -> None:
+    sql, params = _update_all(listings)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ops.adapt_datetimefield_value(now), *params])
-    # A bulk UPDATE sends no signals: without this, buyers' cached listing pages would show
-    # the old stock (products/catalog_cache.py).
+        cursor.execute(sql, params)
     catalog_changed()
 
 
@@ -134,12 +139,25 @@ def stocks_reserve(*, moves: list[tuple[Listing, Decimal]]) -> None:
     """Set stock aside for a placed order, every line in one statement. The listings must be
     locked; the caller has checked availability and tells the buyer what is short (the
     assertion is a second line, the constraint a third)."""
+    sql, params = stocks_reserve_statement(moves=moves)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    catalog_changed()
+
+
+def stocks_reserve_statement(*, moves: list[tuple[Listing, Decimal]]) -> tuple[str, list]:
+    """stocks_reserve's UPDATE (SQL and parameters), for a caller that runs it inside a
+    statement of its own in the same transaction (placing an order, as a data-modifying CTE
+    of the order's rows: one round trip fewer while the listings are locked). The moves are
+    checked and applied to the objects in hand now; the rows change when it runs, and the
+    catalog's version when the transaction commits (so call it inside that transaction)."""
     for listing, quantity in moves:
         _positive(quantity)
         if quantity > listing.available_quantity:
             raise AssertionError(f"reserving {quantity} of listing {listing.pk}: not available")
         listing.stock_reserved += quantity
-    _save_all([listing for listing, _quantity in moves])
+    catalog_changed()
+    return _update_all([listing for listing, _quantity in moves])
 
 
 def stock_release(*, listing: Listing, quantity: Decimal) -> None:
