@@ -105,10 +105,14 @@ def _texts(event: Event) -> dict:
 
 
 JOINED = """
-WITH t AS (
-    SELECT * FROM jsonb_to_recordset(%s::jsonb) AS x(
+WITH e AS (SELECT %s::jsonb AS events), t AS (
+    SELECT x.*,
+        CASE WHEN x.bare THEN '{{"": ["", "", {{}}]}}'::jsonb ELSE e.events -> x.ev -> 0 END
+            AS texts,
+        e.events -> x.ev -> 1 AS payload
+    FROM e, jsonb_to_recordset(%s::jsonb) AS x(
         ord int, event_key text, event_type text, grp text, scope bigint, channel text,
-        texts jsonb, payload jsonb
+        ev int, bare boolean
     )
 ), r AS ({union}), s AS (
     SELECT DISTINCT ON (t.event_key, rkey, t.channel)
@@ -149,17 +153,19 @@ RETURNING id, channel
 def _write_joined(events: list[Event], now) -> list[tuple[int, str]]:
     """The one statement: a cause seen again (a reminder job run twice) updates nothing and
     sends nothing new; DO UPDATE makes PostgreSQL answer the ids of rows already there too.
-    A person in two groups (an approver is a buyer member too) gets each channel once."""
-    rows, scopes = [], {}
-    for event in events:
-        texts, payload = _texts(event), event.webhook_body()
+    A person in two groups (an approver is a buyer member too) gets each channel once. Each
+    event's texts and webhook body go once, in their own array, which its (group, channel)
+    rows name by index: repeated on every row, they made a placement's statement four times
+    as long, for Python to encode and PostgreSQL to parse."""
+    rows, scopes, texts_and_bodies = [], {}, []
+    for index, event in enumerate(events):
+        texts_and_bodies.append([_texts(event), event.webhook_body()])
         for group, wanted in event.groups().items():
             scope = recipients.scope_of(group, event)
             if scope is None:
                 continue
             scopes.setdefault(group, set()).add(scope)
             for channel in sorted(wanted):
-                webhook = channel == catalog.WEBHOOK
                 rows.append(
                     {
                         "ord": len(rows),
@@ -168,18 +174,19 @@ def _write_joined(events: list[Event], now) -> list[tuple[int, str]]:
                         "grp": group,
                         "scope": scope,
                         "channel": channel,
-                        "texts": {"": ["", "", {}]} if webhook else texts,
-                        "payload": payload,
+                        "ev": index,
+                        "bare": channel == catalog.WEBHOOK,  # a webhook has no text
                     }
                 )
-    union = recipients.union_query(scopes)
+    union = recipients.union_sql(scopes)
     if union is None:
         return []
-    union_sql, union_params = union.query.sql_with_params()
+    union_sql, union_params = union
     systems = catalog.PARTNER_SYSTEMS
     default = settings.NOTICE_LANGUAGE
     params = [
-        json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False),
+        json.dumps(texts_and_bodies, cls=DjangoJSONEncoder, ensure_ascii=False),
+        json.dumps(rows, ensure_ascii=False),
         *union_params,
         systems,
         systems,

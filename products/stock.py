@@ -65,11 +65,13 @@ def _save(listing: Listing) -> None:
     catalog_changed()  # the save's signal does it too; _save_all (no signals) depends on this
 
 
-def _save_all(listings: list[Listing]) -> None:
-    """Write the moved rows in one UPDATE … FROM (VALUES …), whatever their number. The rows
+def _update_all(listings: list[Listing]) -> tuple[str, list]:
+    """The moved rows' UPDATE … FROM (VALUES …), one statement whatever their number. The rows
     are locked, so the values computed here are the rows' values; the constraints still check
     every row. Plain SQL (PostgreSQL, and SQLite ≥ 3.33): on the hot path of every order,
-    bulk_update's CASE expressions cost more to build than the statement costs to run."""
+    bulk_update's CASE expressions cost more to build than the statement costs to run. A bulk
+    UPDATE sends no signals: whoever runs it calls catalog_changed, or buyers' cached listing
+    pages would show the old stock (products/catalog_cache.py)."""
     now = timezone.now()
     ops = connection.ops
     rows, params = [], []
@@ -89,10 +91,13 @@ def _save_all(listings: list[Listing]) -> None:
         f"status = v.column4, updated_at = %s FROM (VALUES {', '.join(rows)}) AS v "
         f"WHERE {table}.id = v.column1"
     )
+    return sql, [ops.adapt_datetimefield_value(now), *params]
+
+
+def _save_all(listings: list[Listing]) -> None:
+    sql, params = _update_all(listings)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ops.adapt_datetimefield_value(now), *params])
-    # A bulk UPDATE sends no signals: without this, buyers' cached listing pages would show
-    # the old stock (products/catalog_cache.py).
+        cursor.execute(sql, params)
     catalog_changed()
 
 
@@ -134,12 +139,25 @@ def stocks_reserve(*, moves: list[tuple[Listing, Decimal]]) -> None:
     """Set stock aside for a placed order, every line in one statement. The listings must be
     locked; the caller has checked availability and tells the buyer what is short (the
     assertion is a second line, the constraint a third)."""
+    sql, params = stocks_reserve_statement(moves=moves)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    catalog_changed()
+
+
+def stocks_reserve_statement(*, moves: list[tuple[Listing, Decimal]]) -> tuple[str, list]:
+    """stocks_reserve's UPDATE (SQL and parameters), for a caller that runs it inside a
+    statement of its own in the same transaction (placing an order, as a data-modifying CTE
+    of the order's rows: one round trip fewer while the listings are locked). The moves are
+    checked and applied to the objects in hand now; the rows change when it runs, and the
+    catalog's version when the transaction commits (so call it inside that transaction)."""
     for listing, quantity in moves:
         _positive(quantity)
         if quantity > listing.available_quantity:
             raise AssertionError(f"reserving {quantity} of listing {listing.pk}: not available")
         listing.stock_reserved += quantity
-    _save_all([listing for listing, _quantity in moves])
+    catalog_changed()
+    return _update_all([listing for listing, _quantity in moves])
 
 
 def stock_release(*, listing: Listing, quantity: Decimal) -> None:
@@ -161,20 +179,60 @@ def stocks_release(*, moves: list[tuple[Listing, Decimal]]) -> None:
         _save_all(list(moved.values()))
 
 
-def stock_consume(*, listing: Listing, quantity: Decimal) -> None:
+def stock_consume(*, listing_id: int, quantity: Decimal) -> None:
     """Reserved goods leave the cooperative (see stocks_consume)."""
-    stocks_consume(moves=[(listing, quantity)])
+    stocks_consume(moves=[(listing_id, quantity)])
 
 
-def stocks_consume(*, moves: list[tuple[Listing, Decimal]]) -> None:
-    """Reserved goods leave the cooperative: shipped. One statement for every line."""
-    moved = {}
-    for listing, quantity in moves:
+# Consuming on PostgreSQL: the listings are locked in primary-key order (the materialized CTE
+# emits them sorted, locking each as it goes, before or as the UPDATE reaches it), then both
+# columns move in the same statement. Consuming takes the same quantity off on hand and
+# reserved, so what is available, and with it the sold-out status, does not change.
+_CONSUME = """
+WITH v (id, quantity) AS (VALUES {rows}),
+locked AS MATERIALIZED (
+    SELECT l.id FROM {table} AS l JOIN v ON v.id = l.id ORDER BY l.id FOR UPDATE OF l
+)
+UPDATE {table} SET stock_on_hand = {table}.stock_on_hand - v.quantity,
+    stock_reserved = {table}.stock_reserved - v.quantity, updated_at = %s
+FROM locked JOIN v ON v.id = locked.id
+WHERE {table}.id = locked.id
+"""
+
+
+def stocks_consume(
+    *, moves: Iterable[tuple[int, Decimal]], one_statement: bool | None = None
+) -> None:
+    """Reserved goods leave the cooperative: shipped. ``moves`` are (listing id, quantity); a
+    listing may appear more than once. On PostgreSQL ONE statement locks and moves every
+    listing (issue 8: a move through the API costs at most 10 queries); the embedded default
+    (SQLite, one writer at a time, no row locks) reads the rows and writes them back, so the
+    arithmetic stays in Decimal rather than SQLite's floating point. ``one_statement`` None:
+    on PostgreSQL."""
+    totals: dict[int, Decimal] = {}
+    for listing_id, quantity in moves:
         if quantity == 0:
             continue
         _positive(quantity)
-        listing.stock_reserved -= quantity
-        listing.stock_on_hand -= quantity
-        moved[listing.pk] = listing
-    if moved:
-        _save_all(list(moved.values()))
+        totals[listing_id] = totals.get(listing_id, Decimal(0)) + quantity
+    if not totals:
+        return
+    if one_statement is None:
+        one_statement = connection.vendor == "postgresql"
+    if not one_statement:
+        listings = listings_lock(totals)
+        for listing_id, quantity in totals.items():
+            listing = listings[listing_id]
+            listing.stock_reserved -= quantity
+            listing.stock_on_hand -= quantity
+        _save_all(list(listings.values()))
+        return
+    ops = connection.ops
+    rows, params = [], []
+    for listing_id, quantity in sorted(totals.items()):
+        rows.append("(CAST(%s AS bigint), CAST(%s AS numeric))")
+        params += [listing_id, ops.adapt_decimalfield_value(quantity, 12, 3)]
+    sql = _CONSUME.format(rows=", ".join(rows), table=ops.quote_name(Listing._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ops.adapt_datetimefield_value(timezone.now())])
+    catalog_changed()  # no signals from raw SQL (products/catalog_cache.py)

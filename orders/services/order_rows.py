@@ -27,11 +27,14 @@ def order_rows_insert(
     lines: list[OrderLine],
     events: list[OrderEvent],
     one_statement: bool | None = None,
+    stock_update: tuple[str, list] | None = None,
 ) -> None:
     """Insert the unsaved rows of one new order and set their primary keys. Every fulfilment
     is of a different cooperative (a database constraint); each line belongs to one of them,
     each event to a different one (the ids come back keyed by cooperative, listing and
-    fulfilment). ``one_statement`` None: on PostgreSQL."""
+    fulfilment). ``one_statement`` None: on PostgreSQL. ``stock_update`` (SQL, parameters:
+    products.stock.stocks_reserve_statement) runs in the same statement, as one more
+    data-modifying CTE, or after the inserts."""
     if len({event.fulfilment.cooperative_id for event in events}) != len(events):
         raise ValueError("one event per fulfilment")
     if one_statement is None:
@@ -41,10 +44,18 @@ def order_rows_insert(
         Fulfilment.objects.bulk_create(fulfilments)
         OrderLine.objects.bulk_create(lines)
         OrderEvent.objects.bulk_create(events)
+        if stock_update is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*stock_update)
         return
     params = _params(order=order, fulfilments=fulfilments, lines=lines, events=events)
+    inserts = _statement(len(fulfilments), len(lines), len(events))
+    if stock_update is not None:
+        update_sql, update_params = stock_update
+        inserts += f", moved_stock AS ({update_sql})"
+        params += update_params
     with connection.cursor() as cursor:
-        cursor.execute(_statement(len(fulfilments), len(lines), len(events)), params)
+        cursor.execute(f"WITH {inserts} {_RETURNED}", params)
         returned = cursor.fetchall()
     by_cooperative = {fulfilment.cooperative_id: fulfilment for fulfilment in fulfilments}
     lines_by_listing = {line.listing_id: line for line in lines}
@@ -138,9 +149,19 @@ def _insert_from(model, count: int, *, returning: str) -> str:
     )
 
 
+# What the statement answers: every new row's kind, id and key.
+_RETURNED = (
+    "SELECT 'o', id, NULL FROM new_order "
+    "UNION ALL SELECT 'f', id, cooperative_id FROM new_fulfilments "
+    "UNION ALL SELECT 'l', id, listing_id FROM new_lines "
+    "UNION ALL SELECT 'e', id, fulfilment_id FROM new_events"
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _statement(fulfilments: int, lines: int, events: int) -> str:
-    """The statement for so many rows, built once (its text depends on nothing else)."""
+    """The statement's CTEs for so many rows, built once (their text depends on nothing
+    else)."""
     order_sql = (
         f"INSERT INTO {_columns(Order)} VALUES ({', '.join(['%s'] * len(_fields(Order)))}) "
         "RETURNING id"
@@ -149,10 +170,6 @@ def _statement(fulfilments: int, lines: int, events: int) -> str:
     line_sql = _insert_from(OrderLine, lines, returning="id, listing_id")
     event_sql = _insert_from(OrderEvent, events, returning="id, fulfilment_id")
     return (
-        f"WITH new_order AS ({order_sql}), new_fulfilments AS ({fulfilment_sql}), "
-        f"new_lines AS ({line_sql}), new_events AS ({event_sql}) "
-        "SELECT 'o', id, NULL FROM new_order "
-        "UNION ALL SELECT 'f', id, cooperative_id FROM new_fulfilments "
-        "UNION ALL SELECT 'l', id, listing_id FROM new_lines "
-        "UNION ALL SELECT 'e', id, fulfilment_id FROM new_events"
+        f"new_order AS ({order_sql}), new_fulfilments AS ({fulfilment_sql}), "
+        f"new_lines AS ({line_sql}), new_events AS ({event_sql})"
     )

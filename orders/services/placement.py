@@ -213,7 +213,11 @@ def order_place(
         if not parts:
             return Placement(order=None, adjusted=found.adjusted)
 
+        reserved = sorted(i for part in parts for i in part.listing_ids)
         order, fulfilments, order_lines = _write_order(
+            stock_update=stock.stocks_reserve_statement(
+                moves=[(listings[i], wanted[i]) for i in reserved]
+            ),
             organisation=organisation,
             store=store,
             user=user,
@@ -228,8 +232,6 @@ def order_place(
             reorder_of=reorder_of,
             standing_order=standing_order,
         )
-        reserved = sorted(i for part in parts for i in part.listing_ids)
-        stock.stocks_reserve(moves=[(listings[i], wanted[i]) for i in reserved])
         return Placement(
             order=order, adjusted=found.adjusted, fulfilments=fulfilments, lines=order_lines
         )
@@ -237,6 +239,7 @@ def order_place(
 
 def _write_order(
     *,
+    stock_update,
     organisation,
     store,
     user,
@@ -251,8 +254,9 @@ def _write_order(
     reorder_of,
     standing_order,
 ) -> tuple[Order, list[Fulfilment], list[OrderLine]]:
-    """The order, one fulfilment per part, its lines and events; waiting for an approver
-    when above the threshold and nobody has approved it yet."""
+    """The order, one fulfilment per part, its lines and events, and the stock they reserve
+    (``stock_update``, in the same statement on PostgreSQL); waiting for an approver when
+    above the threshold and nobody has approved it yet."""
     total = sum(part.subtotal for part in parts)
     threshold = organisation.approval_threshold
     approved_by = None
@@ -301,7 +305,13 @@ def _write_order(
                     line_total=line_total,
                 )
             )
-    order_rows_insert(order=order, fulfilments=fulfilments, lines=order_lines, events=events)
+    order_rows_insert(
+        order=order,
+        fulfilments=fulfilments,
+        lines=order_lines,
+        events=events,
+        stock_update=stock_update,
+    )
     outbox.record("order_event", events)  # its notices, in this transaction
     return order, fulfilments, order_lines
 

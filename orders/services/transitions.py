@@ -349,10 +349,8 @@ def fulfilment_ship(*, fulfilment: Fulfilment, user: User) -> Fulfilment:
     """The goods leave: reserved stock is consumed."""
     fulfilment = _lock(fulfilment.pk)
     lifecycle.check(fulfilment.status, S.SHIPPED, actors_for(user=user, fulfilment=fulfilment))
-    lines = _lines(fulfilment)
-    listings = stock.listings_lock(line.listing_id for line in lines)
     stock.stocks_consume(
-        moves=[(listings[line.listing_id], line.confirmed_quantity) for line in lines]
+        moves=[(line.listing_id, line.confirmed_quantity) for line in _lines(fulfilment)]
     )
     _save(fulfilment.order, [_move(fulfilment, S.SHIPPED, user)])
     return fulfilment

@@ -228,6 +228,41 @@ def test_concurrent_packing_of_parts_drawing_the_same_lots_does_not_deadlock(
         assert listing.lots.get().quantity_picked == D("40")
 
 
+def test_concurrent_shipping_and_cancelling_over_the_same_listings_do_not_deadlock(
+    purchaser_user, manager_user, staff_user, store, cooperative
+):
+    """Shipping locks and consumes its listings in one statement (PostgreSQL); it still takes
+    them in primary-key order, as a cancel releasing the same listings does."""
+    from orders.services.transitions import (
+        fulfilment_confirm,
+        fulfilment_pack,
+        fulfilment_ship,
+        order_cancel,
+    )
+    from tests.factories import LotFactory, place_order
+
+    listings = [ListingFactory(cooperative=cooperative, stock_on_hand=D("100")) for _ in range(3)]
+    for listing in listings:
+        LotFactory(listing=listing, quantity=D("100"))
+    forward = [(listing, "10") for listing in listings]
+    parts = [
+        place_order(purchaser_user, store, *lines).fulfilments.get()
+        for lines in (forward, forward[::-1])
+    ]
+    for part in parts:
+        fulfilment_confirm(fulfilment=part, user=manager_user)
+        fulfilment_pack(fulfilment=part, user=manager_user)
+    cancelled = place_order(purchaser_user, store, *forward[::-1])
+    results = race(
+        [lambda p=p: fulfilment_ship(fulfilment=p, user=manager_user) for p in parts]
+        + [lambda: order_cancel(order=cancelled, user=staff_user)]
+    )
+    assert [result.status for result in results] == ["shipped", "shipped", "cancelled"]
+    for listing in listings:
+        listing.refresh_from_db()
+        assert (listing.stock_on_hand, listing.stock_reserved) == (D("80"), D("0"))
+
+
 def test_one_purchase_list_placed_four_times_at_once_makes_its_orders_once(
     purchaser_user, store, organisation, cooperative
 ):

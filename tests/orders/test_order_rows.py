@@ -179,6 +179,51 @@ def test_postgresql_takes_the_one_statement(store, purchaser_user):
     assert len(queries) == 1 and queries[0]["sql"].startswith("WITH new_order AS (INSERT")
 
 
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one statement", "orm"])
+def test_the_stock_the_order_reserves_moves_with_its_rows(one_statement, store, purchaser_user):
+    """Placing runs the stock's UPDATE (products.stock) as one more CTE of the statement on
+    PostgreSQL, after the inserts with the ORM; either way the listings' rows move, and a
+    refusal by their constraint writes no order."""
+    from django.db import IntegrityError, transaction
+
+    from products import stock
+    from products.models import Listing
+
+    listings = [ListingFactory(stock_on_hand=D("100")) for _ in range(2)]
+    locked = stock.listings_lock(listing.pk for listing in listings)
+    order, fulfilments, lines, events = unsaved_order(
+        store=store, user=purchaser_user, listings=listings
+    )
+    moves = [(locked[listing.pk], D("30")) for listing in listings]
+    with CaptureQueriesContext(connection) as queries:
+        order_rows_insert(
+            order=order,
+            fulfilments=fulfilments,
+            lines=lines,
+            events=events,
+            one_statement=one_statement,
+            stock_update=stock.stocks_reserve_statement(moves=moves),
+        )
+    assert len(queries) == (1 if one_statement else 5)
+    assert sorted(Listing.objects.values_list("stock_reserved", flat=True)) == [D("30")] * 2
+
+    order, fulfilments, lines, events = unsaved_order(
+        store=store, user=purchaser_user, listings=listings
+    )
+    locked[listings[0].pk].stock_reserved = D("-20")  # a row gone wrong: the constraint says no
+    statement = stock.stocks_reserve_statement(moves=[(locked[listings[0].pk], D("10"))])
+    with pytest.raises(IntegrityError, match="listing_reserved_gte_0"), transaction.atomic():
+        order_rows_insert(
+            order=order,
+            fulfilments=fulfilments,
+            lines=lines,
+            events=events,
+            one_statement=one_statement,
+            stock_update=statement,
+        )
+    assert Order.objects.count() == 1
+
+
 def test_two_events_of_one_fulfilment_are_refused(store, purchaser_user):
     order, fulfilments, lines, events = unsaved_order(
         store=store, user=purchaser_user, listings=[ListingFactory()]

@@ -72,6 +72,48 @@ def test_stock_receive_refuses_non_positive_quantity(quantity):
     assert listing.stock_on_hand == Decimal("100")
 
 
+# --- stocks_consume ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one statement", "read and write"])
+def test_stocks_consume_takes_shipped_goods_off_on_hand_and_reserved(one_statement):
+    """The one statement (PostgreSQL) and the read and write (SQLite) move the same stock; a
+    listing named twice (two parts of one order) is consumed twice; the status stays, as
+    what is available does not change."""
+    sold_out = ListingFactory(
+        stock_on_hand=Decimal("30"), stock_reserved=Decimal("30"), status="sold_out"
+    )
+    active = ListingFactory(stock_on_hand=Decimal("100"), stock_reserved=Decimal("40.5"))
+    untouched = ListingFactory(stock_on_hand=Decimal("100"), stock_reserved=Decimal("40"))
+    stock.stocks_consume(
+        moves=[
+            (sold_out.pk, Decimal("30")),
+            (active.pk, Decimal("10")),
+            (active.pk, Decimal("0.5")),
+            (untouched.pk, Decimal("0")),
+        ],
+        one_statement=one_statement,
+    )
+    for listing in (sold_out, active, untouched):
+        listing.refresh_from_db()
+    assert (sold_out.stock_on_hand, sold_out.stock_reserved, sold_out.status) == (0, 0, "sold_out")
+    assert (active.stock_on_hand, active.stock_reserved, active.status) == (
+        Decimal("89.5"),
+        Decimal("30"),
+        "active",
+    )
+    assert (untouched.stock_on_hand, untouched.stock_reserved) == (100, 40)
+
+
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one statement", "read and write"])
+def test_stocks_consume_above_what_is_reserved_is_refused_by_the_database(one_statement):
+    listing = ListingFactory(stock_on_hand=Decimal("100"), stock_reserved=Decimal("10"))
+    with raises_constraint("listing_reserved_gte_0"):
+        stock.stocks_consume(moves=[(listing.pk, Decimal("15"))], one_statement=one_statement)
+    listing.refresh_from_db()
+    assert (listing.stock_on_hand, listing.stock_reserved) == (100, 10)
+
+
 # --- Listing constraints ----------------------------------------------------------------------
 
 
