@@ -8,6 +8,7 @@ the second's work is rolled back and it answers the first's answer. Keys are kep
 IDEMPOTENCY_KEY_TTL (at least 24 hours).
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -15,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework import status
@@ -86,6 +87,29 @@ def _fresh_record(request, key: str):
     return record, (record is not None and record.created_at >= fresh_after), fresh_after
 
 
+@functools.cache
+def _insert_statement(vendor: str) -> tuple[str, tuple]:
+    fields = tuple(field for field in IdempotencyKey._meta.concrete_fields if not field.primary_key)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = quote(IdempotencyKey._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", fields
+
+
+def _insert(record: IdempotencyKey) -> None:
+    """INSERT the new key's row, each value as the ORM would write it (``pre_save`` sets
+    created_at): one statement built once, where ``objects.create`` compiled it anew on every
+    placed order (issue 8). Nothing reads the new row's id."""
+    sql, fields = _insert_statement(connection.vendor)
+    params = [
+        field.get_db_prep_save(field.pre_save(record, True), connection=connection)
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def idempotent(request, handler, *, kept=None, look_first: bool = True) -> Response:
     """Answer ``handler()`` once per key, and its first answer to the same request again.
 
@@ -119,12 +143,14 @@ def idempotent(request, handler, *, kept=None, look_first: bool = True) -> Respo
             response = handler()  # errors raise, and roll the work back: the key stays free
             # Written once, with the answer, in the work's transaction. A concurrent request
             # with the same key waits here on the unique index until this one commits.
-            IdempotencyKey.objects.create(
-                user=request.user,
-                key=key,
-                fingerprint=fingerprint,
-                response_status=response.status_code,
-                response_body=kept(response.data) if kept else response.data,
+            _insert(
+                IdempotencyKey(
+                    user=request.user,
+                    key=key,
+                    fingerprint=fingerprint,
+                    response_status=response.status_code,
+                    response_body=kept(response.data) if kept else response.data,
+                )
             )
             return response
     except IntegrityError as exc:

@@ -78,11 +78,14 @@ class DateTimeField(drf.DateTimeField):
 class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
     """An id: a whole number in bigint range (every model of the project has integer keys)."""
 
-    def to_internal_value(self, data):
+    def check_id(self, data) -> None:
         if not is_plain_integer(data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         if not -BIGINT_MAX <= int(data) <= BIGINT_MAX:
             self.fail("does_not_exist", pk_value=data)
+
+    def to_internal_value(self, data):
+        self.check_id(data)
         return super().to_internal_value(data)
 
 

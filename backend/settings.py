@@ -318,8 +318,9 @@ API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 AUTH_USER_RELATED = ["buyer_membership__organisation"]
 # Asked with the credential too, and remembered on the user with a remembered token
 # (accounts/token_cache.py forgets it when it changes): which cooperatives a manager runs,
-# which every fulfilment move and manager's list asks.
-AUTH_USER_PRELOAD = ["suppliers.access.managed_cooperative_ids"]
+# which every fulfilment move and manager's list asks; a purchasing team's stores, which
+# every order names.
+AUTH_USER_PRELOAD = ["suppliers.access.managed_cooperative_ids", "buyers.selectors.stores_preload"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -66,11 +66,16 @@ PLACEHOLDERS += ("note", "run", "subject", "body", "url")
 
 def render(event: Event, language: str) -> tuple[str, str, dict]:
     """Subject, body and the template's variables, in ``language``."""
-    text = event.text or catalog.TEXTS[event.type]
     with translation.override(language or settings.NOTICE_LANGUAGE):
-        params = dict.fromkeys(PLACEHOLDERS, "") | _formatted(event.params)
-        subject = str(text.subject) % params
-        body = str(text.body) % params
+        return _rendered(event)
+
+
+def _rendered(event: Event) -> tuple[str, str, dict]:
+    """render() in the active language."""
+    text = event.text or catalog.TEXTS[event.type]
+    params = dict.fromkeys(PLACEHOLDERS, "") | _formatted(event.params)
+    subject = str(text.subject) % params
+    body = str(text.body) % params
     return subject[:200], body, params
 
 
@@ -99,9 +104,16 @@ def notify(*, events: Iterable[Event]) -> list[int]:
     return [pk for pk, _channel in written]
 
 
-def _texts(event: Event) -> dict:
-    """{language: [subject, body, params]} for every language a reader may have."""
-    return {code: list(render(event, code)) for code, _name in settings.LANGUAGES}
+def _texts(events: list[Event]) -> list[dict]:
+    """Per event, {language: [subject, body, params]} for every language a reader may have:
+    each language switched to once for all the events (switching per event and language was
+    most of the rendering's CPU on a placement; issue 8)."""
+    texts: list[dict] = [{} for _event in events]
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for index, event in enumerate(events):
+                texts[index][code] = list(_rendered(event))
+    return texts
 
 
 JOINED = """
@@ -158,8 +170,8 @@ def _write_joined(events: list[Event], now) -> list[tuple[int, str]]:
     rows name by index: repeated on every row, they made a placement's statement four times
     as long, for Python to encode and PostgreSQL to parse."""
     rows, scopes, texts_and_bodies = [], {}, []
-    for index, event in enumerate(events):
-        texts_and_bodies.append([_texts(event), event.webhook_body()])
+    for index, (event, texts) in enumerate(zip(events, _texts(events), strict=True)):
+        texts_and_bodies.append([texts, event.webhook_body()])
         for group, wanted in event.groups().items():
             scope = recipients.scope_of(group, event)
             if scope is None:

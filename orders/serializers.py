@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from backend import serializers
 from backend.relations import ScopedPrimaryKeyRelatedField
-from buyers.selectors import store_list
+from buyers.selectors import store_list, stores_known
 from products.serializers import MAX_QUANTITY, quantity_field
 
 from . import access
@@ -39,7 +39,9 @@ class LineInputSerializer(serializers.Serializer):
 
 class OrderCreateSerializer(serializers.Serializer):
     # Only the user's own organisation's stores can be named; order_place checks it is active.
-    store = ScopedPrimaryKeyRelatedField(scope=lambda user: store_list(user=user))
+    store = ScopedPrimaryKeyRelatedField(
+        scope=lambda user: store_list(user=user), known=stores_known
+    )
     lines = LineInputSerializer(many=True, min_length=1, max_length=100)
     requested_delivery_date = serializers.DateField(required=False, allow_null=True)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

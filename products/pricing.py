@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
-from .models import NegotiatedPrice, NegotiatedPriceTier, PriceTier
+from .models import Listing, NegotiatedPrice, NegotiatedPriceTier, PriceTier
 
 Table = list[tuple[Decimal, Decimal]]  # (min_quantity, unit_price), rising quantities
 
@@ -84,28 +84,38 @@ _NEGOTIATED = (
 )
 
 
+def table_columns(connection, *, organisation_id: int, on: datetime.date) -> list:
+    """(name, SQL, parameters) of the two price-table columns of a query over listings (its
+    listing table named as is, not aliased): what with_tables annotates, as plain SQL for a
+    statement written by hand (products.stock.listings_lock)."""
+    ops = connection.ops
+    names = {
+        "rows": _ROWS[connection.vendor],
+        "listing": ops.quote_name(Listing._meta.db_table),
+        "prices": ops.quote_name(NegotiatedPrice._meta.db_table),
+    }
+    day = ops.adapt_datefield_value(on)
+    return [
+        (
+            "public_tiers_json",
+            _PUBLIC.format(**names, tiers=ops.quote_name(PriceTier._meta.db_table)),
+            [],
+        ),
+        (
+            "negotiated_tiers_json",
+            _NEGOTIATED.format(**names, tiers=ops.quote_name(NegotiatedPriceTier._meta.db_table)),
+            [organisation_id, day, day],
+        ),
+    ]
+
+
 def with_tables(listings: QuerySet, *, organisation_id: int, on: datetime.date) -> QuerySet:
     """Listings with their public tiers and the organisation's negotiated table valid on the
     day, in the listings' own query: placing an order prices every line without a query per
     line or per table. Read them with tables_of."""
-    ops = connections[listings.db].ops
-    names = {
-        "rows": _ROWS[connections[listings.db].vendor],
-        "listing": ops.quote_name(listings.model._meta.db_table),
-        "prices": ops.quote_name(NegotiatedPrice._meta.db_table),
-    }
-    day = ops.adapt_datefield_value(on)
+    columns = table_columns(connections[listings.db], organisation_id=organisation_id, on=on)
     return listings.annotate(
-        public_tiers_json=RawSQL(
-            _PUBLIC.format(**names, tiers=ops.quote_name(PriceTier._meta.db_table)),
-            [],
-            output_field=TextField(),
-        ),
-        negotiated_tiers_json=RawSQL(
-            _NEGOTIATED.format(**names, tiers=ops.quote_name(NegotiatedPriceTier._meta.db_table)),
-            [organisation_id, day, day],
-            output_field=TextField(),
-        ),
+        **{name: RawSQL(sql, params, output_field=TextField()) for name, sql, params in columns}
     )
 
 

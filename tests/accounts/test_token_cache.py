@@ -200,3 +200,55 @@ def test_a_change_of_the_cooperatives_a_manager_runs_counts_on_the_next_request(
     assert remembered() is None
     assert_error(client.get(url), 404)
     assert remembered().user._managed_cooperative_ids == {other.pk}
+
+
+def test_a_change_of_an_organisations_stores_counts_on_the_next_request(person):
+    """A remembered purchaser's token carries the organisation's stores (asked with the
+    credential, settings.AUTH_USER_PRELOAD): a store added, changed, moved to another
+    organisation (both organisations' members) or deleted forgets the tokens."""
+    from buyers.models import Membership, Store
+    from tests.factories import BuyerOrganisationFactory, StoreFactory
+
+    organisation, other = BuyerOrganisationFactory(), BuyerOrganisationFactory()
+    Membership.objects.create(
+        user=person, organisation=organisation, role=Membership.Role.PURCHASER
+    )
+    colleague = UserFactory(role=User.Role.BUYER)
+    Membership.objects.create(user=colleague, organisation=other, role=Membership.Role.PURCHASER)
+    first = StoreFactory(organisation=organisation)
+    token, other_token = token_for(person), token_for(colleague)
+    client, other_client = bearer(token), bearer(other_token)
+
+    def stores(plain=token):
+        entry = cache.get(token_cache._key(hash_token(plain)))
+        return None if entry is None else entry.user._organisation_stores
+
+    warm(client)
+    warm(other_client)
+    assert set(stores()) == {first.pk} and stores(other_token) == {}
+    second = StoreFactory(organisation=organisation)  # added
+    assert stores() is None and stores(other_token) == {}
+    warm(client)
+    assert set(stores()) == {first.pk, second.pk}
+    second.is_active = False  # changed
+    second.save()
+    assert stores() is None
+    warm(client)
+    assert stores()[second.pk].is_active is False
+    second.organisation = other  # moved: both sides forget
+    second.save()
+    assert stores() is None and stores(other_token) is None
+    warm(client)
+    warm(other_client)
+    assert set(stores()) == {first.pk} and set(stores(other_token)) == {second.pk}
+    Store.objects.get(pk=second.pk).delete()  # deleted
+    assert stores(other_token) is None and set(stores()) == {first.pk}
+
+
+def test_staff_tokens_carry_no_stores():
+    """Staff may name any store: theirs are asked of the database, not remembered."""
+    staff = UserFactory(role=User.Role.STAFF, is_staff=True)
+    token = token_for(staff)
+    warm(bearer(token))
+    entry = cache.get(token_cache._key(hash_token(token)))
+    assert not hasattr(entry.user, "_organisation_stores")

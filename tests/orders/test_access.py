@@ -266,6 +266,35 @@ def test_nobody_places_to_another_organisations_store(request, role, other_store
     assert listing.stock_reserved == 0
 
 
+def _store_refusals(client, listing, stores) -> list:
+    line = [{"listing": listing.pk, "quantity": "10"}]
+    return [client.post(ORDERS, {"store": store, "lines": line}, format="json") for store in stores]
+
+
+def test_a_remembered_store_is_refused_and_accepted_as_the_scope_does(
+    purchaser_user, store, other_store, listing, settings
+):
+    """With the token remembered the organisation's stores come with it (issue 8): the order
+    reads no store row, and every refusal of the store field is the one the store scope gives
+    when tokens are not remembered, body for body."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    named = [other_store.pk, 2**40, 2**70, "abc", None, 1.5, True]
+    remembered = client_for(purchaser_user)
+    refused = _store_refusals(remembered, listing, named)
+    assert all(response.status_code == 400 for response in refused), refused
+    with CaptureQueriesContext(connection) as queries:
+        body = {"store": store.pk, "lines": [{"listing": listing.pk, "quantity": "10"}]}
+        assert remembered.post(ORDERS, body, format="json").status_code == 201
+    assert not [q for q in queries if "buyers_store" in q["sql"]]
+
+    settings.AUTH_TOKEN_CACHE_SECONDS = 0
+    asked = _store_refusals(client_for(purchaser_user), listing, named)
+    assert [r.json() for r in refused] == [r.json() for r in asked]
+    assert_error(asked[0], 400, "validation_error", "store")
+
+
 # --- Filters -----------------------------------------------------------------------------------
 
 

@@ -211,3 +211,69 @@ def test_a_household_contributes_once_per_lot():
         LotContribution.objects.create(
             lot=contribution.lot, household=contribution.household, quantity=Decimal("1")
         )
+
+
+# --- listings_lock ----------------------------------------------------------------------------
+
+
+def _fields(row) -> dict:
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("priced", [False, True])
+def test_listings_lock_reads_what_the_orm_reads(priced, django_assert_num_queries):
+    """Its hand-written statement gives the same rows, related rows and price tables as the
+    ORM query it replaces, in one query."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from products import pricing
+    from products.models import NegotiatedPrice, NegotiatedPriceTier
+    from tests.factories import BuyerOrganisationFactory
+
+    first = ListingFactory(tiers=[("10", "68.00"), ("50", "64.50")])
+    second = ListingFactory(tiers=[("5", "20.00")])
+    ListingFactory()  # not asked for
+    organisation, today = BuyerOrganisationFactory(), timezone.localdate()
+    price = NegotiatedPrice.objects.create(
+        listing=second,
+        organisation=organisation,
+        valid_from=today - timedelta(days=1),
+        valid_until=today + timedelta(days=1),
+    )
+    NegotiatedPriceTier.objects.create(
+        negotiated_price=price, min_quantity=Decimal("5"), unit_price=Decimal("18.50")
+    )
+    prices_for = (organisation.pk, today) if priced else None
+    expected = Listing.objects.select_related("cooperative", "product").filter(
+        pk__in=[first.pk, second.pk]
+    )
+    if priced:
+        expected = pricing.with_tables(expected, organisation_id=organisation.pk, on=today)
+    expected = {listing.pk: listing for listing in expected}
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            locked = stock.listings_lock([second.pk, first.pk, second.pk], prices_for=prices_for)
+            assert list(locked) == [first.pk, second.pk]  # primary-key order
+            for pk, listing in locked.items():
+                assert _fields(listing) == _fields(expected[pk])
+                assert _fields(listing.cooperative) == _fields(expected[pk].cooperative)
+                assert _fields(listing.product) == _fields(expected[pk].product)
+                assert not listing._state.adding
+        if priced:
+            for pk, listing in locked.items():
+                assert pricing.tables_of(listing) == pricing.tables_of(expected[pk])
+            assert pricing.tables_of(locked[second.pk])[0] == [(Decimal("5"), Decimal("18.50"))]
+        else:
+            assert not hasattr(locked[first.pk], "public_tiers_json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_listings_lock_needs_a_transaction():
+    """Row locks outside a transaction would end with the statement: refused, as the ORM does."""
+    from django.db.transaction import TransactionManagementError
+
+    listing = ListingFactory()
+    with pytest.raises(TransactionManagementError):
+        stock.listings_lock([listing.pk])
