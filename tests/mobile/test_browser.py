@@ -6,6 +6,7 @@ manager's phone sees it: 360×740, zh-CN. Chromium is installed by scripts/ensur
 With MOBILE_SCREENSHOTS=1 the test also writes docs/images/mobile-today.png (the README's
 picture of the Today screen); CI leaves the committed one alone."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -33,22 +34,20 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture
-def phone_browser(monkeypatch):
-    """A phone: 360×740, touch, zh-CN. Playwright's sync API runs an event loop in this
-    thread, so Django's guard against ORM calls from async code is lifted for the test's own
-    reads (the server answers in its own thread)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@contextlib.contextmanager
+def open_phone(*, width: int = 360, height: int = 740, **options):
+    """A page in a phone's Chromium: touch, zh-CN, ``width``×``height``; ``options`` go to
+    Playwright's new_context."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
         )
         context = browser.new_context(
-            viewport={"width": 360, "height": 740},
+            viewport={"width": width, "height": height},
             locale="zh-CN",
             is_mobile=True,
             has_touch=True,
-            device_scale_factor=2,
+            **{"device_scale_factor": 2, **options},
         )
         yield context.new_page()
         context.close()
@@ -56,6 +55,16 @@ def phone_browser(monkeypatch):
         # The test's ORM reads ran beside Playwright's loop, on a connection of their own:
         # closed here, so the test database can be dropped.
         connections.close_all()
+
+
+@pytest.fixture
+def phone_browser(monkeypatch):
+    """A phone: 360×740, touch, zh-CN. Playwright's sync API runs an event loop in this
+    thread, so Django's guard against ORM calls from async code is lifted for the test's own
+    reads (the server answers in its own thread)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with open_phone() as page:
+        yield page
 
 
 @pytest.fixture

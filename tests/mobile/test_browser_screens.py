@@ -2,20 +2,17 @@
 for (320 px wide, zh-CN), against a live server on PostgreSQL: the nav and every screen fit,
 every control is a thumb's size, and the actions work through htmx as a manager taps them."""
 
-import datetime
 import re
 
 import pytest
-from django.db import connections
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from notices import selectors as notices_selectors
-from payments.services.collecting import AllocationRequest, bank_transfer_record
 from payments.services.settlement import settlement_run
 from products.models import Listing
 from tests.factories import PASSWORD, HouseholdFactory, place_order
-from tests.mobile.test_browser import chromium
-from tests.payments.conftest import deliver, traced_listing
+from tests.mobile.test_browser import open_phone
+from tests.payments.conftest import deliver, paid_by_transfer, traced_listing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,20 +23,8 @@ WIDTH = 320
 def narrow_phone(monkeypatch):
     """320×640, touch, zh-CN (as tests/mobile/test_browser.py's phone, narrower)."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(
-            viewport={"width": WIDTH, "height": 640},
-            locale="zh-CN",
-            is_mobile=True,
-            has_touch=True,
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
-        connections.close_all()
+    with open_phone(width=WIDTH, height=640, device_scale_factor=1) as page:
+        yield page
 
 
 @pytest.fixture
@@ -57,14 +42,7 @@ def settled_honey(manager_user, staff_user, purchaser_user, store, cooperative):
     ]
     honey = traced_listing(cooperative, [(households[0], "60"), (households[1], "40")])
     order = deliver(place_order(purchaser_user, store, (honey, "10")), staff_user)
-    bank_transfer_record(
-        user=staff_user,
-        organisation=order.organisation,
-        bank_reference=f"PAY-{order.pk}",
-        amount=order.total,
-        received_on=datetime.date(2026, 11, 28),
-        allocations=[AllocationRequest(order.pk, None)],
-    )
+    paid_by_transfer(order, staff_user)
     settlement_run(user=staff_user)
     return honey
 

@@ -16,16 +16,15 @@ import time
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.db import connections
 from django.test import override_settings
 from django.test.testcases import LiveServerThread
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from orders.services.transitions import fulfilment_confirm, fulfilment_pack
 from tests.factories import PASSWORD
 from tests.mobile.conftest import placed_part
-from tests.mobile.test_browser import chromium
+from tests.mobile.test_browser import open_phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,22 +144,8 @@ def phone():
     which would count nothing, while its own fetches happen out of the page's sight. Without
     it every byte crosses the network here and is counted (pages are network-first in the
     worker anyway; only the shell would come from the phone)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(
-            viewport={"width": 360, "height": 740},
-            locale="zh-CN",
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-            service_workers="block",
-        )
-        yield context.new_page()
-        context.close()
-        browser.close()
-        connections.close_all()  # as in test_browser.phone_browser
+    with open_phone(service_workers="block") as page:
+        yield page
 
 
 def test_the_first_load_and_each_further_screen_stay_light(busy_day, served, phone):

@@ -12,12 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from mobile.views import money
 from notices.selectors import inbox
 from payments.models import Statement
-from payments.services.collecting import AllocationRequest, bank_transfer_record
 from payments.services.payouts import bank_batch_create, bank_batch_mark_paid
 from payments.services.settlement import settlement_run
 from tests.conftest import client_for
 from tests.factories import HouseholdFactory, place_order
-from tests.payments.conftest import deliver, traced_listing
+from tests.payments.conftest import deliver, paid_by_transfer, traced_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +25,7 @@ def settled(*, staff_user, purchaser_user, store, listing, quantity="10") -> Sta
     """An order of ``listing`` delivered, completed, paid by bank transfer and settled by a
     run of its own: one new statement for the listing's cooperative."""
     order = deliver(place_order(purchaser_user, store, (listing, quantity)), staff_user)
-    bank_transfer_record(
-        user=staff_user,
-        organisation=order.organisation,
-        bank_reference=f"PAY-{order.pk}",
-        amount=order.total,
-        received_on=datetime.date(2026, 11, 28),
-        allocations=[AllocationRequest(order.pk, None)],
-    )
+    paid_by_transfer(order, staff_user)
     settlement_run(user=staff_user)
     return Statement.objects.get(lines__fulfilment__order=order)
 
@@ -199,14 +191,7 @@ def test_the_query_counts_do_not_grow_with_the_rows(
         for listing in (honey, other_honey)
     ]
     for order in orders:
-        bank_transfer_record(
-            user=staff_user,
-            organisation=order.organisation,
-            bank_reference=f"PAY-{order.pk}",
-            amount=order.total,
-            received_on=datetime.date(2026, 11, 28),
-            allocations=[AllocationRequest(order.pk, None)],
-        )
+        paid_by_transfer(order, staff_user)
     settlement_run(user=staff_user)
     big = Statement.objects.get(lines__fulfilment__order=orders[0])
     assert big.lines.count() == 2 and big.shares.count() == 6

@@ -4,11 +4,13 @@ Stripe server (tests/payments/fake_stripe.py), started once per test session on 
 emptied before each test that asks for it, with the settings pointed at it, so the real
 stripe SDK in payments/stripe_gateway.py talks to it over HTTP."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 
 from orders.services import transitions
+from payments.services.collecting import AllocationRequest, bank_transfer_record
 from tests.factories import (
     HouseholdFactory,
     ListingFactory,
@@ -58,6 +60,18 @@ def deliver(order, staff_user, *, accepted=None, complete=True, confirm=None):
             transitions.fulfilment_complete(fulfilment=fulfilment, user=staff_user)
     order.refresh_from_db()
     return order
+
+
+def paid_by_transfer(order, staff_user) -> None:
+    """The buyer pays ``order`` in full by bank transfer (对公转账), matched to it."""
+    bank_transfer_record(
+        user=staff_user,
+        organisation=order.organisation,
+        bank_reference=f"PAY-{order.pk}",
+        amount=order.total,
+        received_on=datetime.date(2026, 11, 28),
+        allocations=[AllocationRequest(order.pk, None)],
+    )
 
 
 @pytest.fixture
