@@ -1,5 +1,6 @@
 """The outbox: notices are written in the transaction of the change that causes them and sent
-after it commits, one Celery task per notice; a sweep re-queues what was never sent.
+after it commits: one message per commit, which the worker turns into one Celery task per
+notice (queue, fan_out); a sweep re-queues what was never sent.
 
 - ``notify`` fans events out to recipients and channels (catalog.TABLE), renders each text in
   its reader's language, and writes the rows: unique per (event, recipient, channel), so
@@ -272,14 +273,38 @@ def _write_resolved(events: list[Event], now) -> list[tuple[int, str]]:
 
 
 def queue(notice_ids: list[int], countdown: float | None = None) -> int:
-    """Hand notices to Celery. The broker may be down (Redis restarting): then they wait in
-    the outbox for the sweep, and the request that caused them goes on. Answers how many
-    were queued."""
+    """Hand notices to Celery in ONE message whatever their number: a notice's own send task,
+    or for several a queue_notices task that the worker turns into one send task each
+    (fan_out). A publish costs a request about 0.7 ms of CPU, and an order to three
+    cooperatives sends seven notices (issue 8). The broker may be down (Redis restarting):
+    then they wait in the outbox for the sweep, and the request that caused them goes on.
+    Answers how many were queued."""
+    from .tasks import queue_notices, send_notice
+
+    if not notice_ids:
+        return 0
+    try:
+        if len(notice_ids) == 1:
+            send_notice.apply_async((notice_ids[0],), countdown=countdown, retry=False)
+        else:
+            queue_notices.apply_async((list(notice_ids),), countdown=countdown, retry=False)
+    except Exception:  # kombu's connection errors vary by transport
+        logger.warning(
+            "broker unreachable: %s notices wait for the sweep", len(notice_ids), exc_info=True
+        )
+        return 0
+    return len(notice_ids)
+
+
+def fan_out(notice_ids: list[int]) -> int:
+    """In the worker: one send task per notice, so that a slow receiver holds up no other
+    notice and each retries on its own. Answers how many were queued; the rest wait for the
+    sweep."""
     from .tasks import send_notice
 
     for queued, notice_id in enumerate(notice_ids):
         try:
-            send_notice.apply_async((notice_id,), countdown=countdown, retry=False)
+            send_notice.apply_async((notice_id,), retry=False)
         except Exception:  # kombu's connection errors vary by transport
             logger.warning(
                 "broker unreachable: %s notices wait for the sweep",
@@ -369,7 +394,7 @@ def notices_sweep(*, now: datetime.datetime | None = None) -> int:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[: settings.NOTICE_SWEEP_BATCH]
     )
-    return queue(ids)
+    return fan_out(ids)  # the sweep runs in the worker: no message in between
 
 
 @transaction.atomic

@@ -2,13 +2,17 @@
 backoff, failed and replayed; nothing is sent for a change that rolled back."""
 
 import datetime
+import threading
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
+from celery.signals import before_task_publish
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from notices import catalog, services
 from notices.models import Notice
 from orders.services import transitions
@@ -107,6 +111,69 @@ def test_each_notice_is_delivered_once_when_its_task_runs_twice(
     assert len(sent_sms(sms_file)) == 1
     results = [result for name, result in finished_tasks if name.endswith("send_notice")]
     assert results.count("sent") == 1 and results.count("skipped") >= 2
+
+
+@contextmanager
+def publishes_of_this_thread():
+    """Names of the tasks published by this thread (not by a worker thread's fan-out)."""
+    published, me = [], threading.get_ident()
+
+    def record(sender=None, **kwargs):
+        if threading.get_ident() == me:
+            published.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        yield published
+    finally:
+        before_task_publish.disconnect(record)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_hands_its_notices_to_the_broker_in_one_message_and_each_is_sent_once(
+    purchaser_user,
+    manager_user,
+    other_manager_user,
+    store,
+    listing,
+    other_cooperative,
+    with_email,
+    sms_file,
+    worker,
+    finished_tasks,
+):
+    """Two cooperatives' managers (SMS and e-mail each) and the purchaser (e-mail): five
+    notices to send, one publish from the request; the worker gives each its own task."""
+    User.objects.filter(pk=other_manager_user.pk).update(email="hezuoshe2@example.cn")
+    other = ListingFactory(cooperative=other_cooperative, stock_on_hand=Decimal("500"))
+    with publishes_of_this_thread() as published:
+        place_order(purchaser_user, store, (listing, "10"), (other, "10"))
+
+    to_send = Notice.objects.exclude(channel="inbox")
+    assert to_send.count() == 5
+    assert published == ["notices.tasks.queue_notices"]
+    assert wait_for(lambda: not to_send.filter(status=Status.PENDING).exists())
+    assert set(to_send.values_list("status", "attempts")) == {(Status.SENT, 1)}
+    assert len(sent_sms(sms_file)) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "caigou@example.cn",
+        "hezuoshe2@example.cn",
+        "hezuoshe@example.cn",
+    ]
+    assert ("notices.tasks.queue_notices", 5) in finished_tasks
+    sends = [result for name, result in finished_tasks if name.endswith("send_notice")]
+    assert sends == ["sent"] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_single_notice_goes_to_its_send_task_directly(
+    purchaser_user, manager_user, store, listing, sms_file, worker, finished_tasks
+):
+    with publishes_of_this_thread() as published:
+        place_order(purchaser_user, store, (listing, "10"))  # the manager's SMS only
+    assert wait_for(lambda: sent_sms(sms_file))
+    assert published == ["notices.tasks.send_notice"]
+    assert [name for name, _result in finished_tasks] == ["notices.tasks.send_notice"]
 
 
 @pytest.mark.django_db
