@@ -5,9 +5,11 @@
 
 What it does, on a database of its own ("<name of DATABASE_URL's database>_bench_orders",
 created if missing, so test and demo data are never touched):
-1. migrates and seeds it (idempotent): cooperatives with a household each, active listings
-   (minimum order 5 kg, increments of 5, three price tiers), buyer organisations with a store
-   and a purchaser each, and a fresh bearer token per purchaser;
+1. migrates and seeds it (idempotent): cooperatives with a household and a manager each (the
+   manager has a phone and an e-mail address, so an order tells them as it would in real
+   life: inbox, SMS and e-mail), active listings (minimum order 5 kg, increments of 5, three
+   price tiers), buyer organisations with a store and a purchaser each (with an e-mail
+   address), and a fresh bearer token per purchaser;
 2. before each run, gives every listing a known stock: earlier runs' orders and idempotency
    keys are deleted, and one lot of --stock kg is received per listing through the stock
    service;
@@ -58,6 +60,7 @@ from ratio import ensure_wrk, print_comparison, record, side_by_side, start_base
 ORDERS_PATH = "/api/v1/orders/"
 QUANTITIES = (5, 10, 15, 20)  # kg: minimum 5, increments of 5
 PURCHASER_PHONE = "+86137{:08d}"
+MANAGER_PHONE = "+86136{:08d}"
 
 
 def int_list(text: str) -> list[int]:
@@ -145,9 +148,9 @@ def parse_args() -> argparse.Namespace:
 
 
 def seed(*, cooperatives: int, listings: int, organisations: int) -> dict:
-    """Cooperatives (a household each), listings spread over them round-robin, organisations
-    with a store and a purchaser, and a fresh token per purchaser. Running again reuses the
-    rows. Returns ids and tokens."""
+    """Cooperatives (a household and a manager each), listings spread over them round-robin,
+    organisations with a store and a purchaser, and a fresh token per purchaser. Running
+    again reuses the rows. Returns ids and tokens."""
     from django.db import transaction
     from knox.models import AuthToken
 
@@ -182,6 +185,15 @@ def seed(*, cooperatives: int, listings: int, organisations: int) -> dict:
             households[coop.pk], _ = Household.objects.get_or_create(
                 cooperative=coop, name=f"基准农户{i + 1}", defaults={"village": "石屯村"}
             )
+            manager, _ = User.objects.update_or_create(
+                phone=MANAGER_PHONE.format(i),
+                defaults={
+                    "name": f"基准社长{i + 1}",
+                    "role": User.Role.COOPERATIVE_MANAGER,
+                    "email": f"manager{i + 1}@bench.example.cn",
+                },
+            )
+            coop.managers.add(manager)
 
         listing_ids = []
         for i in range(listings):
@@ -237,9 +249,13 @@ def seed(*, cooperatives: int, listings: int, organisations: int) -> dict:
                 name="新华路店",
                 defaults={"address": f"贵阳市南明区新华路 {i + 1} 号"},
             )
-            user, _ = User.objects.get_or_create(
+            user, _ = User.objects.update_or_create(
                 phone=PURCHASER_PHONE.format(i),
-                defaults={"name": f"基准采购员{i + 1}", "role": User.Role.BUYER},
+                defaults={
+                    "name": f"基准采购员{i + 1}",
+                    "role": User.Role.BUYER,
+                    "email": f"buyer{i + 1}@bench.example.cn",
+                },
             )
             Membership.objects.update_or_create(
                 user=user,
@@ -293,12 +309,18 @@ def reset(seeded: dict, *, stock: int, run: str) -> None:
 # --- queries per placement ----------------------------------------------------------------------
 
 
-def count_queries(seeded: dict) -> tuple[list[tuple[str, int, float]], list[str]]:
-    """(what, SQL queries, milliseconds) of in-process placements, and the SQL of the 2-line
-    one."""
+def count_queries(seeded: dict) -> tuple[list[tuple], list[str]]:
+    """(what, SQL queries, milliseconds, (notices written, broker messages)) of in-process
+    placements, and the SQL of the 2-line one."""
+    from celery.signals import before_task_publish
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from notices.models import Notice
+
+    published = []
+    before_task_publish.connect(lambda sender=None, **kwargs: published.append(sender), weak=False)
 
     buyer = seeded["buyers"][0]
     client = Client(headers={"authorization": f"Bearer {buyer['token']}"})
@@ -307,6 +329,8 @@ def count_queries(seeded: dict) -> tuple[list[tuple[str, int, float]], list[str]
     rows, sql_of_two = [], []
 
     def post(body: dict, key: str):
+        notices_before = Notice.objects.count()
+        published.clear()
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = client.post(
@@ -315,7 +339,8 @@ def count_queries(seeded: dict) -> tuple[list[tuple[str, int, float]], list[str]
             milliseconds = (time.perf_counter() - start) * 1000
         if response.status_code != 201:
             sys.exit(f"POST {ORDERS_PATH} answered {response.status_code}: {response.content!r}")
-        return response, captured, milliseconds
+        notices = Notice.objects.count() - notices_before
+        return response, captured, milliseconds, (notices, len(published))
 
     warm = {"store": buyer["store"], "lines": [{"listing": listing_ids[-1], "quantity": "5"}]}
     post(warm, uuid.uuid4().hex)  # first-call costs (imports, caches) are not the figure
@@ -325,22 +350,21 @@ def count_queries(seeded: dict) -> tuple[list[tuple[str, int, float]], list[str]
             "lines": [{"listing": i, "quantity": "10"} for i in listing_ids[:n]],
         }
         key = uuid.uuid4().hex
-        response, captured, ms = post(body, key)
+        response, captured, ms, notices = post(body, key)
         fulfilments = len(response.json()["fulfilments"])
-        rows.append((f"{n} line(s), {fulfilments} cooperative(s)", len(captured), ms))
+        rows.append((f"{n} line(s), {fulfilments} cooperative(s)", len(captured), ms, notices))
         if n == 2:
             sql_of_two = [item["sql"] for item in captured.captured_queries]
-    replay, captured, ms = post(body, key)
+    replay, captured, ms, notices = post(body, key)
     if replay.headers.get("Idempotent-Replayed") != "true":
         sys.exit("the same Idempotency-Key and body did not replay the first answer")
-    rows.append(("replay of the 10-line order (same key)", len(captured), ms))
+    rows.append(("replay of the 10-line order (same key)", len(captured), ms, notices))
     return rows, sql_of_two
 
 
 # --- queries per fulfilment transition ----------------------------------------------------------
 
 TRANSITIONS = ("confirm", "pack", "ship", "deliver")
-MANAGER_PHONE = "+86136{:08d}"
 
 
 def count_transition_queries(seeded: dict, *, cooperatives: int) -> list[tuple[str, int, list]]:
@@ -356,16 +380,10 @@ def count_transition_queries(seeded: dict, *, cooperatives: int) -> list[tuple[s
     from buyers.models import Store
     from orders.models import Fulfilment
     from orders.services import placement, transitions
-    from products.models import Listing
     from suppliers.access import managed_cooperative_ids
 
     buyer = seeded["buyers"][0]
-    first = Listing.objects.select_related("cooperative").get(pk=seeded["listings"][0])
-    manager, _ = User.objects.get_or_create(
-        phone=MANAGER_PHONE.format(0),
-        defaults={"name": "基准社长", "role": User.Role.COOPERATIVE_MANAGER},
-    )
-    first.cooperative.managers.add(manager)
+    manager = User.objects.get(phone=MANAGER_PHONE.format(0))  # the first cooperative's (seed)
     AuthToken.objects.filter(user=manager).delete()
     _token, manager_token = AuthToken.objects.create(manager)
     clients = {
@@ -703,10 +721,16 @@ def main() -> None:
     )
 
     reset(seeded, stock=args.stock[0], run="sql")
-    print("\nSQL queries per placed order (in-process, django.test.Client, bearer token):")
+    print(
+        "\nSQL queries per placed order (in-process, django.test.Client, bearer token), the "
+        "notices it writes and the messages it sends to the broker:"
+    )
     rows, sql_of_two = count_queries(seeded)
-    for what, queries, ms in rows:
-        print(f"  POST {ORDERS_PATH} {what:<40} 201 {queries:>4} queries {ms:>6.1f} ms")
+    for what, queries, ms, (notices, messages) in rows:
+        print(
+            f"  POST {ORDERS_PATH} {what:<40} 201 {queries:>4} queries {ms:>6.1f} ms "
+            f"{notices:>3} notices {messages:>2} message(s)"
+        )
     if args.show_sql:
         print("\n  SQL of the 2-line placement:")
         for statement in sql_of_two:
