@@ -52,6 +52,22 @@ def ensure_database(url: str, name: str) -> None:
     sys.exit(f"cannot reach PostgreSQL to create {name}: {last_error}")
 
 
+def drop_database(suffix: str) -> None:
+    """Drop "<DATABASE_URL's database><suffix>", so that the run starts from an empty one."""
+    import psycopg
+    from psycopg import sql
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit(f"Set DATABASE_URL to a PostgreSQL server (the benchmark uses <db>{suffix}).")
+    _bench_url, name = bench_database(url, suffix)
+    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
 def setup_django(*, suffix: str, cache_prefix: str) -> tuple[str, str]:
     """Point Django at "<DATABASE_URL's database><suffix>" (created if missing), set it up and
     migrate. Returns (url, name) of the benchmark database."""

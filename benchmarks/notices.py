@@ -31,7 +31,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from common import ROOT, free_port, percentile, setup_django
+from common import ROOT, drop_database, free_port, percentile, setup_django
 
 SUFFIX = "_bench_notices"
 
@@ -151,6 +151,9 @@ def main() -> int:
     args = parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL: the worker takes its tasks from Redis.")
+    # The seed comes from the test factories, whose numbering starts again in every process:
+    # a second run on the first run's rows would collide with them.
+    drop_database(SUFFIX)
     setup_django(suffix=SUFFIX, cache_prefix="bench-notices")
     from django.conf import settings
     from django.db.models import Min

@@ -19,13 +19,11 @@ Not a test: the figures depend on the machine.
 
 import argparse
 import datetime
-import os
 import sys
 import time
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
-from common import bench_database, setup_django
+from common import drop_database, setup_django
 
 SUFFIX = "_bench_settlement"
 
@@ -36,21 +34,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cooperatives", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=1_000, help="fulfilments of the first run")
     return parser.parse_args()
-
-
-def recreate_database() -> None:
-    import psycopg
-    from psycopg import sql
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit(f"Set DATABASE_URL to a PostgreSQL server (the benchmark uses <db>{SUFFIX}).")
-    _bench_url, name = bench_database(url, SUFFIX)
-    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def seed_world(cooperatives: int):
@@ -192,7 +175,7 @@ def settle():
 
 def main() -> int:
     args = parse_args()
-    recreate_database()
+    drop_database(SUFFIX)  # the ledger is append-only: a run cannot be undone
     setup_django(suffix=SUFFIX, cache_prefix="bench-settlement")
     world = seed_world(args.cooperatives)
 
