@@ -8,8 +8,9 @@ class IdempotencyKey(models.Model):
     """A POST that created something, remembered under the client's Idempotency-Key so a retry
     gets the original answer instead of a second order (backend/idempotency.py)."""
 
+    # Indexed as the first column of idempotency_key_unique (user, key).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user"), db_index=False
     )
     key = models.CharField(max_length=255, verbose_name=_("key"))
     fingerprint = models.CharField(
