@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from backend.celery import app as celery_app
 from notices import catalog, services
 from notices.models import Notice
 from orders.services import transitions
@@ -113,6 +114,10 @@ def test_each_notice_is_delivered_once_when_its_task_runs_twice(
     assert results.count("sent") == 1 and results.count("skipped") >= 2
 
 
+def sends_of(finished_tasks) -> list:
+    return [result for name, result in finished_tasks if name.endswith("send_notice")]
+
+
 @contextmanager
 def publishes_of_this_thread():
     """Names of the tasks published by this thread (not by a worker thread's fan-out)."""
@@ -146,6 +151,7 @@ def test_an_order_hands_its_notices_to_the_broker_in_one_message_and_each_is_sen
     notices to send, one publish from the request; the worker gives each its own task."""
     User.objects.filter(pk=other_manager_user.pk).update(email="hezuoshe2@example.cn")
     other = ListingFactory(cooperative=other_cooperative, stock_on_hand=Decimal("500"))
+    celery_app.control.purge()  # no message of an earlier test in this Redis database
     with publishes_of_this_thread() as published:
         place_order(purchaser_user, store, (listing, "10"), (other, "10"))
 
@@ -160,20 +166,21 @@ def test_an_order_hands_its_notices_to_the_broker_in_one_message_and_each_is_sen
         "hezuoshe2@example.cn",
         "hezuoshe@example.cn",
     ]
+    # task_postrun fires after the task's own commit: wait for the record, not the rows.
+    assert wait_for(lambda: sends_of(finished_tasks).count("sent") == 5)
     assert ("notices.tasks.queue_notices", 5) in finished_tasks
-    sends = [result for name, result in finished_tasks if name.endswith("send_notice")]
-    assert sends == ["sent"] * 5
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_single_notice_goes_to_its_send_task_directly(
     purchaser_user, manager_user, store, listing, sms_file, worker, finished_tasks
 ):
+    celery_app.control.purge()  # no message of an earlier test in this Redis database
     with publishes_of_this_thread() as published:
         place_order(purchaser_user, store, (listing, "10"))  # the manager's SMS only
-    assert wait_for(lambda: sent_sms(sms_file))
     assert published == ["notices.tasks.send_notice"]
-    assert [name for name, _result in finished_tasks] == ["notices.tasks.send_notice"]
+    assert wait_for(lambda: sends_of(finished_tasks).count("sent") == 1)
+    assert len(sent_sms(sms_file)) == 1
 
 
 @pytest.mark.django_db
