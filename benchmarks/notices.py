@@ -158,6 +158,10 @@ def main() -> int:
     from django.conf import settings
     from django.db.models import Min
 
+    from backend.celery import app
+
+    app.control.purge()  # messages of an earlier run name notices of the database just dropped
+
     from notices.models import Notice
     from tests.factories import place_order
     from tests.partners import receiver as receivers

@@ -792,6 +792,11 @@ def main() -> None:
     finally:
         stop_gunicorn(process)
         show_server_log(server_log)
+        # Every placement handed its notices to the broker and no worker ran: leave no
+        # message for the next benchmark's or test run's workers.
+        from backend.celery import app
+
+        print(f"\n{app.control.purge()} notice messages purged from the broker")
     if not met:
         print("\nthe ratio of bare Django is below its target")
     if not balanced:
