@@ -701,6 +701,14 @@ def show_server_log(log, limit: int = 30) -> None:
 # --- main -----------------------------------------------------------------------------------
 
 
+def purge_notice_messages() -> None:
+    """Every placement handed its notices to the broker and no worker ran: leave no message
+    for the next benchmark's or test run's workers."""
+    from backend.celery import app
+
+    print(f"\n{app.control.purge()} notice messages purged from the broker")
+
+
 def main() -> None:
     args = parse_args()
     ensure_wrk()
@@ -744,6 +752,7 @@ def main() -> None:
         print(f"  {step:<10}{lines:>6}{service:>9}{api:>6}")
     connections.close_all()
     if args.queries_only:
+        purge_notice_messages()
         return
 
     env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false"}
@@ -792,11 +801,7 @@ def main() -> None:
     finally:
         stop_gunicorn(process)
         show_server_log(server_log)
-        # Every placement handed its notices to the broker and no worker ran: leave no
-        # message for the next benchmark's or test run's workers.
-        from backend.celery import app
-
-        print(f"\n{app.control.purge()} notice messages purged from the broker")
+        purge_notice_messages()
     if not met:
         print("\nthe ratio of bare Django is below its target")
     if not balanced:

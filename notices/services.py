@@ -1,6 +1,6 @@
 """The outbox: notices are written in the transaction of the change that causes them and sent
-after it commits: one message per commit, which the worker turns into one Celery task per
-notice (queue, fan_out); a sweep re-queues what was never sent.
+after it commits: one message per batch written, which the worker turns into one Celery task
+per notice (queue, fan_out); a sweep re-queues what was never sent.
 
 - ``notify`` fans events out to recipients and channels (catalog.TABLE), renders each text in
   its reader's language, and writes the rows: unique per (event, recipient, channel), so
@@ -298,19 +298,10 @@ def queue(notice_ids: list[int], countdown: float | None = None) -> int:
 
 def fan_out(notice_ids: list[int]) -> int:
     """In the worker: one send task per notice, so that a slow receiver holds up no other
-    notice and each retries on its own. Answers how many were queued; the rest wait for the
-    sweep."""
-    from .tasks import send_notice
-
+    notice and each retries on its own. Answers how many were queued; once the broker
+    refuses one (queue logs it), the rest wait for the sweep."""
     for queued, notice_id in enumerate(notice_ids):
-        try:
-            send_notice.apply_async((notice_id,), retry=False)
-        except Exception:  # kombu's connection errors vary by transport
-            logger.warning(
-                "broker unreachable: %s notices wait for the sweep",
-                len(notice_ids) - queued,
-                exc_info=True,
-            )
+        if not queue([notice_id]):
             return queued
     return len(notice_ids)
 
