@@ -10,6 +10,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import PartnerApiKey, User
+from accounts.throttles import CountingThrottle
 from backend.celery import app as celery_app
 from buyers.models import Membership
 from tests.factories import (
@@ -40,6 +41,15 @@ def _clear_cache():
     else:
         cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _one_login_window(monkeypatch):
+    """Login limits count per fixed window of their period (accounts/throttles.py): a test's
+    attempts must not straddle two windows, or the limit lets up to twice as many through (a
+    run once failed so, logging in at 18:03:00.01). One clock reading for the whole test."""
+    now = time.time()
+    monkeypatch.setattr(CountingThrottle, "timer", lambda self: now)
 
 
 @pytest.fixture(autouse=True)
